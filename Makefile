@@ -1,0 +1,47 @@
+# gameday-harness: every target installs what it needs and is quick when all is there.
+# `make gameday` runs the main job against the reference stack; `make test` runs the tests.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STACK  ?= stack/chatkit/stack.toml
+
+.DEFAULT_GOAL := help
+.PHONY: help venv docker images gameday test unit lint clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv failed; installing python3-venv"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && \
+	  $(PYTHON) -m venv $(VENV); }
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP) ## make the virtualenv with the harness and its tools
+
+docker: ## make a Docker engine answer (install and start it if needed)
+	@bash scripts/ensure-docker.sh
+
+images: venv docker ## build the stack images (base from Debian packages when no registry)
+	$(BIN)/gameday build --stack $(STACK)
+
+gameday: images ## the main job: bring the reference stack up, check its health, tear it down
+	$(BIN)/gameday check --stack $(STACK)
+
+lint: venv ## ruff and mypy (strict on harness/)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: venv ## the tests that need no Docker
+	$(BIN)/pytest -m "not docker"
+
+test: images lint ## every test: unit and integration (real Docker)
+	$(BIN)/pytest
+
+clean: venv ## remove every container, network and volume the harness left
+	$(BIN)/gameday clean --all

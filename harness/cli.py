@@ -1,0 +1,119 @@
+"""The `gameday` command line.
+
+Exit codes: 0 all good, 1 findings, 2 bad input (nothing started), 3 infrastructure failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from harness.errors import EXIT_BAD_INPUT, EXIT_OK, GamedayError
+from harness.stack.definition import load_definition
+
+DEFAULT_STACK = Path("stack/chatkit/stack.toml")
+
+EXAMPLES = """\
+examples:
+  gameday build                       make the reference stack's images (only what changed)
+  gameday check                       bring the stack up, show its health, tear it down
+  gameday check --stack my/stack.toml the same for your own stack definition
+  gameday clean                       remove every container and network the harness left
+"""
+
+
+def _progress(message: str) -> None:
+    print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from harness.stack.docker_env import docker_client
+    from harness.stack.images import ensure_stack_images
+
+    definition = load_definition(args.stack)
+    built = ensure_stack_images(docker_client(), definition, _progress)
+    for name, image in built.items():
+        state = f"built in {image.seconds:.0f}s" if image.rebuilt else "up to date"
+        print(f"{name:<12} {image.tag:<45} {state}")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from harness.stack.launch import prepare
+    from harness.stack.stack import Stack
+
+    definition, client, images = prepare(args.stack, progress=_progress)
+    started = time.monotonic()
+    with Stack(definition, images, client=client) as stack:
+        print(f"stack {stack.name} healthy in {time.monotonic() - started:.1f}s")
+        for spec in definition.services:
+            healthy, seen = stack.check_health(spec.name)
+            ports = ", ".join(f"{p}->127.0.0.1:{stack.port(spec.name, p)}" for p in spec.ports)
+            print(f"  {spec.name:<8} {'healthy' if healthy else 'UNHEALTHY':<10} {ports:<32} {seen[:80]}")
+    print("stack removed")
+    return EXIT_OK
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    from harness.stack.docker_env import docker_client
+    from harness.stack.reaper import reap_orphans, remove_all
+
+    client = docker_client()
+    reaped = remove_all(client) if args.all else reap_orphans(client)
+    print(f"removed {reaped.containers} container(s), {reaped.networks} network(s), {reaped.volumes} volume(s)")
+    return EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"gameday: error: {message} (see `gameday --help`)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="gameday", description="Executable runbooks and chaos drills.",
+                     epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the harness does")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    def stack_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--stack", type=Path, default=DEFAULT_STACK, metavar="FILE",
+                       help=f"stack definition (default: {DEFAULT_STACK})")
+
+    p = sub.add_parser("build", help="build the stack's images (only those whose recipe changed)",
+                       epilog="example: gameday build --stack stack/chatkit/stack.toml")
+    stack_arg(p)
+    p.set_defaults(func=cmd_build)
+    p = sub.add_parser("check", help="bring the stack up, check every service is healthy, tear it down",
+                       epilog="example: gameday check")
+    stack_arg(p)
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("clean", help="remove harness containers/networks/volumes left by dead runs",
+                       epilog="example: gameday clean --all")
+    p.add_argument("--all", action="store_true", help="remove every harness object, even of live runs")
+    p.set_defaults(func=cmd_clean)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
+    try:
+        code: int = args.func(args)
+    except GamedayError as exc:
+        print(f"gameday: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("gameday: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

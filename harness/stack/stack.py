@@ -1,0 +1,258 @@
+"""A running stack: the containers of a definition on their own network, every object labelled.
+
+`Stack.up()` creates a network, then starts each service in dependency order with its files
+written before start, its ports published on 127.0.0.1 only, and waits until its health check
+passes before running its set-up commands. Any failure tears down everything started so far
+and raises StackStartError with evidence. `Stack.down()` is idempotent and removes every
+object carrying this stack's id, whatever state it is in.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import secrets
+import weakref
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import docker
+import docker.errors
+import httpx
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.network import Network
+
+from harness.errors import ExecError, StackStartError
+from harness.stack import labels as L
+from harness.stack.definition import (
+    LOCAL_HOST,
+    ExecCheck,
+    HealthCheck,
+    ServiceSpec,
+    StackDefinition,
+    substitute,
+)
+from harness.stack.docker_env import docker_client
+from harness.stack.host import ContainerHost, Host, LocalHost
+from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+
+log = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+SETUP_TIMEOUT = 60.0
+HTTP_PROBE_TIMEOUT = 2.0
+EXEC_PROBE_TIMEOUT = 10.0
+EVIDENCE_LINES = 30
+STOP_TIMEOUT_SECONDS = 5
+
+_live_stacks: weakref.WeakSet[Stack] = weakref.WeakSet()
+
+
+@atexit.register
+def _down_live_stacks() -> None:
+    """A process that exits without tearing its stacks down still removes them."""
+    for stack in list(_live_stacks):
+        stack.down()
+
+
+class Stack:
+    """One isolated instance of a stack definition."""
+
+    def __init__(self, definition: StackDefinition, images: Mapping[str, str], *,
+                 client: docker.DockerClient | None = None, run: L.RunIdentity | None = None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
+        missing = [s.name for s in definition.services if s.name not in images]
+        if missing:
+            raise ValueError(f"no image given for services {missing}")
+        self.definition = definition
+        self.images = dict(images)
+        self.client = client or docker_client()
+        self.run = run or L.current_run()
+        self.clock = clock
+        self.stack_id = secrets.token_hex(4)
+        self.name = f"gameday-{definition.name}-{self.stack_id}"
+        self.secrets = {s.name: secrets.token_urlsafe(s.nbytes) for s in definition.secrets}
+        self.values = {**dict(definition.variables), **self.secrets}
+        self._containers: dict[str, DockerContainer] = {}
+        self._network: Network | None = None
+        self._local = LocalHost()
+        self._http: httpx.Client | None = None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def labels(self, **extra: str) -> dict[str, str]:
+        return self.run.labels(stack=self.definition.name, stack_id=self.stack_id, **extra)
+
+    def up(self) -> Stack:
+        _live_stacks.add(self)
+        try:
+            self._network = Network(docker_network_kw={"labels": self.labels()})
+            self._network.name = self.name
+            self._network.create()
+            for spec in self.definition.services:
+                self._start_service(spec)
+        except BaseException:
+            self.down()
+            raise
+        return self
+
+    def _start_service(self, spec: ServiceSpec) -> None:
+        assert self._network is not None
+        container = (
+            DockerContainer(self.images[spec.name])
+            .with_name(f"{self.name}-{spec.name}")
+            .with_network(self._network)
+            .with_network_aliases(*spec.aliases)
+            .with_kwargs(labels=self.labels(service=spec.name), hostname=spec.name,
+                         stop_signal="SIGTERM")
+        )
+        for key, value in spec.environment:
+            container.with_env(key, substitute(value, self.values))
+        for port in spec.ports:
+            # Loopback only, on a port the engine picks: never 0.0.0.0, never a fixed port.
+            container.ports[f"{port}/tcp"] = (LOOPBACK, None)  # type: ignore[assignment]  # docker-py takes (ip, port)
+        for file in spec.files:
+            container.with_copy_into_container(substitute(file.content, self.values).encode(), file.path, file.mode)
+        self._containers[spec.name] = container
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            raise StackStartError(f"{spec.name}: the container did not start: {exc.explanation or exc}",
+                                  service=spec.name) from exc
+        if spec.health is not None:
+            self.wait_healthy(spec.name)
+        for number, command in enumerate(spec.setup, start=1):
+            result = self.host(spec.name).exec(substitute(command, self.values), timeout=SETUP_TIMEOUT)
+            if not result.ok:
+                raise StackStartError(
+                    f"{spec.name}: set-up command {number} of {len(spec.setup)} failed (exit {result.exit_code})",
+                    service=spec.name, evidence=self._redact(result.stdout + result.stderr))
+
+    def down(self) -> None:
+        """Remove every container, network and volume of this stack. Idempotent, never raises."""
+        wanted = f"{L.STACK_ID}={self.stack_id}"
+        try:
+            for container in self.client.containers.list(all=True, filters={"label": wanted}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    container.remove(force=True, v=True)
+            for network in self.client.networks.list(filters={"label": wanted}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    network.remove()
+            for volume in self.client.volumes.list(filters={"label": wanted}):
+                with contextlib.suppress(docker.errors.NotFound):
+                    volume.remove(force=True)
+        except docker.errors.DockerException as exc:  # the next run's reaper will finish the job
+            log.warning("could not remove everything of stack %s: %s", self.name, exc)
+        self._containers.clear()
+        self._network = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+        _live_stacks.discard(self)
+
+    def __enter__(self) -> Stack:
+        return self.up()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.down()
+
+    # -- access --------------------------------------------------------------------------------
+
+    def container(self, service: str) -> Any:
+        """The service's docker container, freshly inspected."""
+        if service not in self._containers:
+            self.definition.service(service)  # raises a clear error for unknown names
+            raise StackStartError(f"{service} is not running in {self.name}", service=service)
+        wrapped = self._containers[service].get_wrapped_container()
+        wrapped.reload()
+        return wrapped
+
+    def host(self, name: str) -> Host:
+        """Where runbook commands run: a service's container, or `local`."""
+        if name == LOCAL_HOST:
+            return self._local
+        self.definition.service(name)
+        return ContainerHost(name, lambda: self.container(name))
+
+    def port(self, service: str, port: int) -> int:
+        """The loopback port currently published for `port` (looked up again every time:
+        a restarted container gets a new one)."""
+        container = self.container(service)
+        bindings = (container.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(f"{port}/tcp") or []
+        for binding in bindings:
+            if binding.get("HostIp") == LOOPBACK and binding.get("HostPort"):
+                return int(binding["HostPort"])
+        raise StackStartError(f"{service}: port {port} is not published on {LOOPBACK} "
+                              f"(container status: {container.status})", service=service)
+
+    def endpoint(self, service: str, port: int, scheme: str = "http") -> str:
+        return f"{scheme}://{LOOPBACK}:{self.port(service, port)}"
+
+    def logs(self, service: str, lines: int = EVIDENCE_LINES) -> str:
+        """The container's own output and the tails of the service's declared log files."""
+        spec = self.definition.service(service)
+        try:
+            container = self.container(service)
+            parts = [container.logs(tail=lines).decode("utf-8", "replace")]
+        except (docker.errors.DockerException, StackStartError) as exc:
+            return f"(no logs: {exc})"
+        if container.status == "running":
+            for path in spec.logs:
+                try:
+                    tail = self.host(service).exec(f"tail -n {lines} {path}", timeout=EXEC_PROBE_TIMEOUT)
+                    parts.append(f"--- {path} ---\n{tail.stdout}{tail.stderr}")
+                except ExecError as exc:
+                    parts.append(f"--- {path}: {exc} ---")
+        return self._redact("\n".join(parts))
+
+    def _redact(self, text: str) -> str:
+        for value in self.secrets.values():
+            text = text.replace(value, "[REDACTED]")
+        return text
+
+    # -- health --------------------------------------------------------------------------------
+
+    def wait_healthy(self, service: str | None = None, timeout: float | None = None) -> None:
+        """Wait until the service (or every service with a check) passes its health check."""
+        names = [service] if service else [s.name for s in self.definition.services if s.health]
+        for name in names:
+            health = self.definition.service(name).health
+            if health is None:
+                continue
+            try:
+                wait_for(lambda n=name, h=health: self._probe(n, h), what=f"{name} healthy",  # type: ignore[misc]
+                         timeout=timeout or health.timeout, interval=health.interval, clock=self.clock)
+            except WaitTimeout as exc:
+                raise StackStartError(f"{name} was not healthy within {exc.timeout:g}s (last check: {exc.last})",
+                                      service=name, evidence=self.logs(name)) from None
+
+    def check_health(self, service: str) -> tuple[bool, str]:
+        """One health check of a service now: (healthy, what was seen)."""
+        health = self.definition.service(service).health
+        if health is None:
+            return True, "no health check"
+        return self._probe(service, health)
+
+    def _probe(self, service: str, health: HealthCheck) -> tuple[bool, str]:
+        container = self.container(service)
+        if container.status in ("exited", "dead"):
+            raise StackStartError(f"{service}: the container {container.status} "
+                                  f"(exit code {container.attrs['State'].get('ExitCode')})",
+                                  service=service, evidence=self.logs(service))
+        if container.status != "running":
+            return False, f"container {container.status}"
+        check = health.check
+        if isinstance(check, ExecCheck):
+            result = self.host(service).exec(check.command, timeout=EXEC_PROBE_TIMEOUT)
+            return result.ok, f"exit {result.exit_code}: {(result.stdout + result.stderr).strip()[:200]}"
+        url = f"{self.endpoint(service, check.port)}{check.path}"
+        if self._http is None:  # one client for all probes: making one per request costs CPU
+            self._http = httpx.Client(timeout=HTTP_PROBE_TIMEOUT)
+        try:
+            response = self._http.get(url)
+        except httpx.HTTPError as exc:
+            return False, f"GET {check.path}: {type(exc).__name__}"
+        return response.status_code == check.status, f"GET {check.path}: {response.status_code} {response.text[:200]}"

@@ -1,0 +1,47 @@
+"""Explicit waits: poll a condition until it holds or a deadline passes, never an open loop."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Monotonic time and sleep, injectable so that waiting logic can be tested without waiting."""
+
+    now: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+
+SYSTEM_CLOCK = Clock()
+
+
+class WaitTimeout(Exception):
+    """The condition did not hold in time; `last` is the last observation, for the message."""
+
+    def __init__(self, what: str, timeout: float, last: str) -> None:
+        self.what, self.timeout, self.last = what, timeout, last
+        super().__init__(f"{what} did not happen within {timeout:g}s (last seen: {last})")
+
+
+def wait_for(probe: Callable[[], tuple[bool, str]], *, what: str, timeout: float, interval: float,
+             clock: Clock = SYSTEM_CLOCK) -> str:
+    """Call `probe` (which returns (done, observation)) until done; returns the last observation.
+
+    Bounded: at most `timeout` seconds of polling every `interval` seconds, then WaitTimeout.
+    """
+    deadline = clock.now() + timeout
+    last = "nothing yet"
+    while True:
+        done, last = probe()
+        if done:
+            return last
+        remaining = deadline - clock.now()
+        if remaining <= 0:
+            raise WaitTimeout(what, timeout, last)
+        clock.sleep(min(interval, remaining))
