@@ -1,0 +1,69 @@
+"""Integration tier: real Docker, the real images, the real service over real HTTP.
+
+These tests never skip for want of Docker: CI provisions it, and a missing engine is a
+failure that says how to get one (`make docker`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import httpx
+import pytest
+
+from harness.stack.definition import StackDefinition
+from harness.stack.labels import current_run
+from harness.stack.launch import prepare
+from harness.stack.reaper import leftovers
+from harness.stack.stack import Stack
+
+ROOT = Path(__file__).resolve().parents[2]
+CHATKIT = ROOT / "stack" / "chatkit" / "stack.toml"
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.docker)
+
+
+@pytest.fixture(scope="session")
+def chatkit_parts() -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
+    """The reference definition, a client and its images (built only if their recipe changed)."""
+    return prepare(CHATKIT)
+
+
+@pytest.fixture(scope="session")
+def chatkit(chatkit_parts: tuple[StackDefinition, docker.DockerClient, dict[str, str]]) -> Iterator[Stack]:
+    """One healthy chatkit stack shared by tests that leave it as they found it."""
+    definition, client, images = chatkit_parts
+    with Stack(definition, images, client=client) as stack:
+        yield stack
+
+
+@pytest.fixture
+def fresh_chatkit(chatkit_parts: tuple[StackDefinition, docker.DockerClient, dict[str, str]]) -> Iterator[Stack]:
+    """A stack of its own, for tests that break it."""
+    definition, client, images = chatkit_parts
+    with Stack(definition, images, client=client) as stack:
+        yield stack
+
+
+@pytest.fixture
+def api(chatkit: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=chatkit.endpoint("app", 8000), timeout=5.0) as client:
+        yield client
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After the session, nothing this run created may remain."""
+    try:
+        left = leftovers(docker.from_env(), current_run().run_id)
+    except docker.errors.DockerException:
+        return
+    if left:
+        print(f"\nLEAK: harness objects of this run survived the session: {left}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
