@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 
 import docker
@@ -52,7 +53,7 @@ def test_a_service_that_never_gets_healthy_fails_the_start_and_leaves_nothing(ch
 
 
 def test_objects_of_a_dead_process_are_reaped_and_live_ones_kept(chatkit_parts: Parts) -> None:
-    definition, client, images = chatkit_parts
+    _definition, client, _images = chatkit_parts
     ghost = L.RunIdentity(run_id="ghost0000000", pid=2**22 - 7)  # a pid no process has
     orphan = client.networks.create("gameday-reaper-test-orphan", labels=ghost.labels())
     mine = client.networks.create("gameday-reaper-test-mine", labels=L.current_run().labels())
@@ -64,7 +65,5 @@ def test_objects_of_a_dead_process_are_reaped_and_live_ones_kept(chatkit_parts: 
         assert reaped.networks >= 1
     finally:
         for network in (orphan, mine):
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 network.remove()
-            except docker.errors.NotFound:
-                pass
