@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from harness.errors import EXIT_BAD_INPUT, EXIT_OK, GamedayError
+from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, GamedayError
 from harness.stack.definition import load_definition
 
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
@@ -22,6 +22,7 @@ examples:
   gameday build                       make the reference stack's images (only what changed)
   gameday check                       bring the stack up, show its health, tear it down
   gameday check --stack my/stack.toml the same for your own stack definition
+  gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
   gameday clean                       remove every container and network the harness left
 """
 
@@ -56,6 +57,26 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"  {spec.name:<8} {'healthy' if healthy else 'UNHEALTHY':<10} {ports:<32} {seen[:80]}")
     print("stack removed")
     return EXIT_OK
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from harness.runbook.lint import lint, summary_counts
+    from harness.runbook.parse import parse_runbook
+    from harness.runbook.report import lint_json, lint_text
+
+    hosts = [h for h in (args.hosts or "").split(",") if h]
+    if args.stack is not None:
+        hosts += list(load_definition(args.stack).hosts)
+    bound = [v for v in (args.bound or "").split(",") if v]
+    exit_code = EXIT_OK
+    for path in args.runbooks:
+        runbook = parse_runbook(path)
+        findings = lint(runbook, hosts=hosts, bound=bound)
+        print(lint_json(runbook, findings) if args.format == "json" else lint_text(runbook, findings))
+        counts = summary_counts(findings)
+        if counts["error"] or counts["warning"]:
+            exit_code = EXIT_FINDINGS
+    return exit_code
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -94,6 +115,19 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: gameday check")
     stack_arg(p)
     p.set_defaults(func=cmd_check)
+    p = sub.add_parser(
+        "lint", help="check a runbook without Docker: sections, steps, expectations, findings",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 clean, 1 findings (errors or warnings), 2 unreadable input\n"
+               "examples:\n  gameday lint stack/chatkit/RUNBOOK.md\n"
+               "  gameday lint --stack stack/chatkit/stack.toml --format json RUNBOOK.md")
+    p.add_argument("runbooks", nargs="+", type=Path, metavar="RUNBOOK", help="markdown runbook(s)")
+    p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
+    p.add_argument("--hosts", metavar="A,B", help="host names steps may use (besides front matter `hosts:`)")
+    p.add_argument("--stack", type=Path, metavar="FILE", default=None,
+                   help="take the host names from this stack definition")
+    p.add_argument("--bound", metavar="X,Y", help="variable names a scenario binds (besides front matter)")
+    p.set_defaults(func=cmd_lint)
     p = sub.add_parser("clean", help="remove harness containers/networks/volumes left by dead runs",
                        epilog="example: gameday clean --all")
     p.add_argument("--all", action="store_true", help="remove every harness object, even of live runs")

@@ -155,17 +155,42 @@ class _Loader:
     def __init__(self, path: Path, text: str) -> None:
         self.path = path
         self.lines = text.splitlines()
+        self.scope: tuple[int, int] | None = None
 
     def fail(self, message: str, *needles: str) -> DefinitionError:
         return DefinitionError(message, path=self.path, line=self.locate(*needles))
 
     def locate(self, *needles: str) -> int | None:
-        """The first line holding every needle, in order of preference (best effort)."""
+        """The line of the first needle found, in order of preference (best effort).
+
+        A bare name needle (`ports`) matches a `ports = ...` line; any other needle matches as
+        text. While a service is being read, its own tables are searched before the whole file.
+        """
+        ranges = [self.scope, (0, len(self.lines))] if self.scope else [(0, len(self.lines))]
         for needle in needles:
-            for number, line in enumerate(self.lines, start=1):
-                if needle in line:
-                    return number
+            if not needle:
+                continue
+            pattern = re.compile(rf'^\s*"?{re.escape(needle)}"?\s*=') if re.fullmatch(r"\w+", needle) else None
+            for start, end in ranges:
+                for number in range(start, end):
+                    line = self.lines[number]
+                    if (pattern.match(line) if pattern else needle in line):
+                        return number + 1
         return None
+
+    def service_scope(self, name: str) -> tuple[int, int] | None:
+        """The lines of `[services.NAME]` and its sub-tables."""
+        own = (f"[services.{name}]", f"[services.{name}.")
+        start = next((i for i, line in enumerate(self.lines) if line.strip().startswith(own)), None)
+        if start is None:
+            return None
+        end = start + 1
+        while end < len(self.lines):
+            stripped = self.lines[end].strip()
+            if stripped.startswith("[") and not stripped.startswith(own):
+                break
+            end += 1
+        return start, end
 
     def load(self, data: dict[str, Any]) -> StackDefinition:
         self.check_keys(data, _TOP_KEYS, "top level", "")
@@ -192,7 +217,8 @@ class _Loader:
         for key in table:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
-                raise self.fail(f"unknown key {key!r} in {where} (known: {hint})", f"{key} =", f"{key}=", header)
+                raise self.fail(f"unknown key {key!r} in {where} (known: {hint})", key, f"[{key}]",
+                                f"[{header.strip('[]')}.{key}]" if header else f"[{key}.", f"{key}=", header)
 
     def string_table(self, raw: object, where: str) -> list[tuple[str, str]]:
         if not isinstance(raw, dict):
@@ -211,6 +237,8 @@ class _Loader:
         for key, body in raw.items():
             if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", key):
                 raise self.fail(f"secret name {key!r} must be an identifier", f"secrets.{key}", key)
+            if isinstance(body, dict):
+                self.check_keys(body, {"bytes"}, f"secrets.{key}", f"[secrets.{key}]")
             nbytes = body.get("bytes", DEFAULT_SECRET_BYTES) if isinstance(body, dict) else body
             if not isinstance(nbytes, int) or isinstance(nbytes, bool) or not 16 <= nbytes <= 256:
                 raise self.fail(f"secrets.{key}.bytes must be an integer from 16 to 256", f"secrets.{key}", key)
@@ -223,6 +251,7 @@ class _Loader:
             raise self.fail(f"services.{name} must be a table", header)
         if name == LOCAL_HOST or not _NAME.match(name):
             raise self.fail(f"service name {name!r} is not allowed (lowercase, not {LOCAL_HOST!r})", header)
+        self.scope = self.service_scope(name)
         self.check_keys(body, _SERVICE_KEYS, f"services.{name}", header)
         line = self.locate(header)
 
@@ -257,10 +286,13 @@ class _Loader:
             if not isinstance(content, str):
                 raise self.fail(f"file {fpath} needs `content`", fpath)
             mode = fbody.get("mode", "0644")
-            try:
-                mode_int = int(str(mode), 8)
-            except ValueError:
-                raise self.fail(f"file {fpath}: mode {mode!r} is not octal (e.g. \"0600\")", fpath) from None
+            if isinstance(mode, int) and not isinstance(mode, bool) and 0 <= mode <= 0o7777:
+                mode_int = mode  # a TOML octal integer such as 0o600
+            elif isinstance(mode, str) and re.fullmatch(r"0?[0-7]{3,4}", mode):
+                mode_int = int(mode, 8)
+            else:
+                raise self.fail(f"file {fpath}: mode {mode!r} is not octal (write \"0600\" or 0o600)",
+                                "mode", fpath)
             files.append(FileSpec(fpath, text_with_placeholders(content, f"file {fpath}"), mode_int))
         setup = body.get("setup", [])
         if not isinstance(setup, list) or not all(isinstance(c, str) for c in setup):
@@ -310,35 +342,39 @@ class _Loader:
         if raw is None:
             return None
         where = f"services.{name}.health"
+        table = f"[{where}]"
         if not isinstance(raw, dict):
-            raise self.fail(f"{where} must be a table", "health", header)
-        self.check_keys(raw, _HEALTH_KEYS, where, "health")
+            raise self.fail(f"{where} must be a table", table, "health", header)
+        self.check_keys(raw, _HEALTH_KEYS, where, table)
         check: HttpCheck | ExecCheck
         if isinstance(raw.get("http"), str) and "exec" not in raw:
             port = raw.get("port", ports[0] if ports else None)
             if port not in ports:
                 raise self.fail(f"{where}.port must be one of the service's published ports {list(ports)}",
-                                "health", header)
+                                table, "health", header)
             status = raw.get("status", 200)
             if not isinstance(status, int):
-                raise self.fail(f"{where}.status must be an HTTP status code", "status", header)
+                raise self.fail(f"{where}.status must be an HTTP status code", "status", table, header)
             check = HttpCheck(raw["http"], int(port), status)
         elif isinstance(raw.get("exec"), str) and "http" not in raw:
             check = ExecCheck(raw["exec"])
         else:
             raise self.fail(f"{where} needs exactly one of http = \"/path\" or exec = \"command\"",
-                            "health", header)
-        try:
-            timeout = parse_duration(raw.get("timeout", DEFAULT_HEALTH_TIMEOUT))
-            interval = parse_duration(raw.get("interval", DEFAULT_HEALTH_INTERVAL))
-        except ValueError as exc:
-            raise self.fail(f"{where}: {exc}", "timeout", "interval", header) from None
+                            table, "health", header)
+        durations = {}
+        for key, default in (("timeout", DEFAULT_HEALTH_TIMEOUT), ("interval", DEFAULT_HEALTH_INTERVAL)):
+            try:
+                durations[key] = parse_duration(raw.get(key, default))
+            except ValueError as exc:
+                raise self.fail(f"{where}.{key}: {exc}", key, table, header) from None
+        timeout, interval = durations["timeout"], durations["interval"]
         return HealthCheck(check, timeout, interval)
 
     def start_order(self, services: list[ServiceSpec]) -> tuple[ServiceSpec, ...]:
         """Services sorted so that each starts after what it depends on; cycles are errors."""
         by_name = {s.name: s for s in services}
         for spec in services:
+            self.scope = self.service_scope(spec.name)
             for dep in spec.depends_on:
                 if dep not in by_name:
                     raise self.fail(f"services.{spec.name} depends on unknown service {dep!r}",

@@ -136,7 +136,8 @@ def _input_files(recipe: ImageRecipe) -> list[Path]:
         # pathlib's "dir/**" names folders only; people mean everything below the folder.
         pattern = f"{pattern}/*" if pattern.endswith("**") else pattern
         for path in recipe.context.glob(pattern):
-            if path.is_file() and not _IGNORED_PARTS.intersection(path.parts) and path.suffix != ".pyc":
+            inside = path.relative_to(recipe.context).parts
+            if path.is_file() and not _IGNORED_PARTS.intersection(inside) and path.suffix != ".pyc":
                 files.add(path)
     files.add(recipe.dockerfile)
     return sorted(files)

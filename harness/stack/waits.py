@@ -35,6 +35,8 @@ def wait_for(probe: Callable[[], tuple[bool, str]], *, what: str, timeout: float
 
     Bounded: at most `timeout` seconds of polling every `interval` seconds, then WaitTimeout.
     """
+    if not (timeout > 0 and interval > 0):  # also rejects NaN
+        raise ValueError(f"wait_for needs a positive timeout and interval, got {timeout!r}, {interval!r}")
     deadline = clock.now() + timeout
     last = "nothing yet"
     while True:
