@@ -1,0 +1,1 @@
+"""Runbooks: parse, lint, execute, match."""

@@ -1,0 +1,182 @@
+"""`gameday lint`: what a runbook says, and what in it will not work as written. No Docker.
+
+Findings have a stable code, a severity and a file:line. Errors and warnings make lint exit 1;
+notes (info) are shown but do not fail it. Codes:
+
+    GD001 unbound-placeholder       an example value or placeholder nobody binds (USER_ID, abc123...)
+    GD002 unbound-variable          a $VARIABLE the block reads and nothing sets
+    GD003 variable-from-other-block set in an earlier block, but each block runs in a fresh shell
+    GD004 export-does-not-reach-service  `export X=...` then `systemctl restart`: the service never sees X
+    GD010 destructive-command       rm -rf, DELETE without WHERE, log truncation, kill -9, default-deny firewall
+    GD020 fix-without-verification  a section that fixes but never verifies
+    GD021 diagnosis-without-expectation  a diagnosis whose output nothing checks
+    GD022 diagnosis-changes-state   a diagnosis step that starts, stops or kills things
+    GD030 unknown-attribute         GD031 bad-attribute-value   GD032 unknown-host
+    GD040 unterminated-fence        GD041 expectation-without-command   GD042 bad-front-matter
+    GD043 bad-expectation           an expectation that cannot be matched (e.g. invalid regex)
+    GD060 not-executed              a block that will not run (indented, or not a shell language)
+    GD061 outside-any-phase         a shell block under no Diagnosis/Fix/Verification label
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from harness.runbook.match import ExpectationError, mode_of
+from harness.runbook.model import Location, Phase, Runbook, Severity, Step
+from harness.runbook.variables import assigned_names, holes
+
+NAMES = {
+    "GD001": "unbound-placeholder", "GD002": "unbound-variable", "GD003": "variable-from-other-block",
+    "GD004": "export-does-not-reach-service",
+    "GD010": "destructive-command", "GD020": "fix-without-verification", "GD021": "diagnosis-without-expectation",
+    "GD022": "diagnosis-changes-state", "GD030": "unknown-attribute", "GD031": "bad-attribute-value",
+    "GD032": "unknown-host", "GD040": "unterminated-fence", "GD041": "expectation-without-command",
+    "GD042": "bad-front-matter", "GD043": "bad-expectation", "GD060": "not-executed", "GD061": "outside-any-phase",
+}
+
+DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("rm -rf", re.compile(r"\brm\s+(?:-\w*r\w*f\w*|-\w*f\w*r\w*|-r\s+-f|-f\s+-r|--recursive\s+--force|"
+                          r"--force\s+--recursive)\b")),
+    ("DELETE without WHERE", re.compile(r"\bDELETE\s+FROM\s+[\w.\"]+\s*(?:;|\"|'|$)(?![^;]*\bWHERE\b)", re.I)),
+    ("DROP or TRUNCATE", re.compile(r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE\s+(?:TABLE\s+)?\w)", re.I)),
+    ("log truncation", re.compile(r"(?:^|[;&|]\s*)(?::|true)?\s*>\s*\S*log\S*|\btruncate\s+-s\s*0\b|"
+                                  r"\bcat\s+/dev/null\s*>|\becho\s+(?:-n\s+)?(?:\"\"|'')?\s*>\s*\S*log")),
+    ("kill -9", re.compile(r"\b(?:kill|pkill|killall)\s+(?:-9|-KILL|-SIGKILL|-s\s+(?:9|KILL|SIGKILL))\b")),
+    ("firewall default-deny", re.compile(r"\biptables\s+(?:-t\s+\w+\s+)?-P\s+\w+\s+(?:DROP|REJECT)|"
+                                         r"\bufw\s+default\s+deny|\bnft\b.*\bpolicy\s+drop|\biptables\s+-F\b")),
+)
+EXPORT = re.compile(r"\bexport\s+([A-Za-z_]\w*)=")
+SERVICE_START = re.compile(r"\bsystemctl\s+(?:start|restart|reload-or-restart|try-restart)\s+(\S+)|"
+                           r"\bservice\s+(\S+)\s+(?:start|restart)\b")
+STATE_CHANGING = re.compile(
+    r"\bsystemctl\s+(?:start|stop|restart|reload|kill)\b|\bservice\s+\S+\s+(?:start|stop|restart)\b|"
+    r"\b(?:kill|pkill|killall)\s|\bpg_terminate_backend\b|\bdocker\s+(?:restart|stop|kill|rm)\b|\brm\s")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    location: Location
+    section: str = ""
+
+    @property
+    def name(self) -> str:
+        return NAMES.get(self.code, "finding")
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.severity.value} {self.code} {self.name}: {self.message}"
+
+
+def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = ()) -> list[Finding]:
+    """Findings for a parsed runbook. `hosts`/`bound`: known host names and bound variable names,
+    added to those the runbook's front matter declares."""
+    known_hosts = set(hosts) | set(runbook.front_matter.hosts)
+    bound_names = set(bound) | set(runbook.front_matter.variables)
+    findings = [Finding(p.code, p.severity, p.message, p.location) for p in runbook.problems]
+    for section in runbook.sections:
+        earlier: dict[str, Location] = {}
+        for step in section.steps:
+            findings.extend(_step_findings(step, known_hosts, bound_names, earlier))
+            for name in assigned_names(step.code) if step.executable else ():
+                earlier.setdefault(name, step.location)
+        if section.steps_in(Phase.FIX):
+            verifies = any(runbook.section(a).steps_in(Phase.VERIFY) for a in _lineage(runbook, section.anchor))
+            if not verifies:
+                findings.append(Finding(
+                    "GD020", Severity.WARNING,
+                    f"section #{section.anchor} has a fix but no verification step: add a **Verification**: "
+                    "block whose `# Expected:` shows health is back", section.location, section.anchor))
+    return sorted(findings, key=lambda f: (f.location.line, f.code))
+
+
+def _lineage(runbook: Runbook, anchor: str) -> list[str]:
+    chain = []
+    current: str | None = anchor
+    while current is not None:
+        chain.append(current)
+        current = runbook.section(current).parent
+    return chain
+
+
+def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[str, Location]) -> list[Finding]:
+    out: list[Finding] = []
+
+    def add(code: str, message: str, line: int | None = None, severity: Severity = Severity.WARNING) -> None:
+        where = Location(step.location.path, line) if line else step.location
+        out.append(Finding(code, severity, message, where, step.section))
+
+    if not step.executable:
+        if step.phase in (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY):
+            add("GD060", f"{step.language or 'plain'} block under {step.phase.value}: shown, never executed",
+                severity=Severity.INFO)
+        return out
+    if step.phase is None:
+        add("GD061", "shell block under no Diagnosis/Fix/Verification label: not executed in drills "
+                     "(add a label or {phase=...} to run it)", severity=Severity.INFO)
+        return out
+    if step.skip:
+        add("GD060", f"skipped: {step.skip}", severity=Severity.INFO)
+    if hosts and step.host and step.host not in hosts:
+        add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=Severity.ERROR)
+    first_code_line = step.location.line + 1
+    for hole in holes(step.code):
+        at = first_code_line + hole.line
+        if hole.name in bound:
+            continue
+        if hole.kind == "variable":
+            if hole.name in earlier:
+                add("GD003", f"${hole.name} is set in an earlier block ({earlier[hole.name]}), but every block "
+                             "runs in a fresh shell: set it here, or write it where the service reads it", at)
+            else:
+                add("GD002", f"${hole.name} is read but never set in this block; set it here, or declare it "
+                             "in front matter `variables:` and bind it in the scenario", at)
+        else:
+            add("GD001", f"placeholder {hole.name!r} must be replaced before this runs; bind it in the "
+                         "scenario and declare it in front matter `variables:`", at)
+    for offset, line in enumerate(step.code.split("\n")):
+        if line.strip().startswith("#"):
+            continue
+        for label, pattern in DESTRUCTIVE:
+            if pattern.search(line):
+                if step.destructive_ok:
+                    add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset,
+                        Severity.INFO)
+                else:
+                    add("GD010", f"{label}: `{line.strip()[:80]}`; if it is intended, say why with "
+                                 "{destructive=\"reason\"} on the block", first_code_line + offset)
+        if step.phase is Phase.DIAGNOSE and STATE_CHANGING.search(line):
+            add("GD022", f"a diagnosis that changes state: `{line.strip()[:80]}`; running it would fix or "
+                         "break things while looking; move it under **Fix**:", first_code_line + offset)
+    exported: dict[str, int] = {}
+    for offset, line in enumerate(step.code.split("\n")):
+        if line.strip().startswith("#"):
+            continue
+        for found in EXPORT.finditer(line):
+            exported.setdefault(found.group(1), first_code_line + offset)
+        started = SERVICE_START.search(line)
+        if started and exported:
+            unit = started.group(1) or started.group(2)
+            names = ", ".join(sorted(exported))
+            add("GD004", f"`export {names}` only changes this shell; `{started.group(0).strip()}` starts {unit} "
+                         "from its own unit environment, which never sees it: write the value where the service "
+                         "reads its settings (its environment file), then restart", first_code_line + offset)
+    if step.phase is Phase.DIAGNOSE and not step.expectations:
+        add("GD021", "diagnosis with no `# Expected:` comment: nothing tells a healthy output from a broken one")
+    for expectation in step.expectations:
+        try:
+            mode_of(expectation.text)
+        except ExpectationError as exc:
+            add("GD043", str(exc), expectation.location.line, Severity.ERROR)
+    return out
+
+
+def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in findings:
+        counts[finding.severity.value] += 1
+    return counts

@@ -1,0 +1,456 @@
+"""Parse a markdown runbook into sections, steps and manual actions (markdown-it-py, CommonMark).
+
+Phases come from the document's own words: headings and bold labels such as `**Diagnosis**:`,
+`**Check**:`, `**Fix**:`, `**Resolution**:`, `**Verification**:`; a label holds until the next
+label or heading. Code blocks may carry attributes after the language
+(```` ```bash {host=db phase=fix timeout=30s name=start-db} ````). Expectations are the comments
+teams already write after a command (`# Expected: ...`, `# Expected if DB down:`). Anything the
+parser cannot use is recorded as a Problem with its line; parsing itself never fails on content.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from harness.durations import parse_duration
+from harness.errors import BadInput
+from harness.runbook.model import (
+    Expectation,
+    ExpectationKind,
+    FrontMatter,
+    Location,
+    ManualStep,
+    Phase,
+    Problem,
+    Runbook,
+    Section,
+    Segment,
+    Severity,
+    Step,
+)
+
+EXECUTABLE_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh"})
+KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
+MAX_RUNBOOK_BYTES = 5_000_000
+
+# `**Fix**:`, `**Fix:**`, `**Check** (on the db server):`; group 4 is any text after the colon.
+_LABEL = re.compile(r"^\*\*([^*\n]{1,60}?)(:?)\*\*(?:\s*\([^)\n]{0,80}\))?(:?)\s*(.*)$", re.DOTALL)
+_EXPECTED = re.compile(r"^#\s*Expected\b\s*(?P<cond>(?:if|when|during|on|after|with)\b[^:]*)?:\s?(?P<text>.*)$",
+                       re.IGNORECASE)
+_HEADING_NUMBER = re.compile(r"^\s*(?:\d+[a-z]?[.)]|[a-z][.)])\s+", re.IGNORECASE)
+_FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
+
+# Label words (lowercase, numbering and trailing remarks removed) and the phase they start.
+_PHASE_WORDS: tuple[tuple[tuple[str, ...], Phase], ...] = (
+    (("diagnos", "check", "investigat", "detect", "triage", "identify"), Phase.DIAGNOSE),
+    (("fix", "resolution", "resolve", "solution", "immediate action", "remediat", "mitigat", "workaround",
+      "recover", "repair"), Phase.FIX),
+    (("verif", "confirm", "validat", "post-check", "post check"), Phase.VERIFY),
+    (("manual", "notify", "communicat", "escalat"), Phase.MANUAL),
+)
+
+
+class RunbookReadError(BadInput):
+    """The runbook cannot be read as text at all."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        super().__init__(f"{path}: {reason}")
+
+
+def phase_of_label(label: str) -> Phase | None:
+    """The phase a heading or bold label starts, or None for labels like Symptoms or Cause."""
+    words = _HEADING_NUMBER.sub("", label).strip().rstrip(":").lower()
+    for prefixes, phase in _PHASE_WORDS:
+        if words.startswith(prefixes):
+            return phase
+    return None
+
+
+def slugify(title: str) -> str:
+    """GitHub's heading anchor: lowercase, punctuation and emoji dropped, spaces to hyphens."""
+    text = title.strip().lower()
+    kept = "".join(ch for ch in text if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+def read_runbook(path: Path | str) -> str:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise RunbookReadError(path, "is a folder, not a markdown file") from None
+    except OSError as exc:
+        raise RunbookReadError(path, f"cannot be read: {exc.strerror}") from None
+    if len(data) > MAX_RUNBOOK_BYTES:
+        raise RunbookReadError(path, f"is larger than {MAX_RUNBOOK_BYTES // 1_000_000} MB; not a runbook")
+    if b"\x00" in data:
+        raise RunbookReadError(path, "is binary (it holds NUL bytes), not markdown text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RunbookReadError(path, f"line {line}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_runbook(path: Path | str, text: str | None = None) -> Runbook:
+    """Parse a runbook file (or `text` standing for it). Raises only RunbookReadError."""
+    source = read_runbook(path) if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
+    return _Parser(str(path), source).run()
+
+
+@dataclass
+class _SectionDraft:
+    anchor: str
+    title: str
+    level: int
+    line: int
+    parent: str | None
+    steps: list[Step] = field(default_factory=list)
+    manual: list[ManualStep] = field(default_factory=list)
+
+
+class _Parser:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.lines = text.split("\n")
+        self.problems: list[Problem] = []
+        self.front_matter, body = self._front_matter(text)
+        self.body = body
+        self.sections: list[_SectionDraft] = [_SectionDraft("", "(preamble)", 0, 1, None)]
+        self.anchor_counts: dict[str, int] = {}
+        self.phase: Phase | None = None
+        # Text after a label (`**Fix**: users must log in again.`) is a manual step, unless the
+        # label's own code block follows: then it was the block's introduction.
+        self.pending_manual: ManualStep | None = None
+
+    def at(self, line: int) -> Location:
+        return Location(self.path, line)
+
+    def problem(self, code: str, message: str, line: int, severity: Severity = Severity.WARNING) -> None:
+        self.problems.append(Problem(code, message, self.at(line), severity))
+
+    # -- front matter -------------------------------------------------------------------------
+
+    def _front_matter(self, text: str) -> tuple[FrontMatter, str]:
+        """A leading `---` block of `key: value` lines; blanked out (not removed) to keep lines."""
+        if not text.startswith("---\n"):
+            return FrontMatter(), text
+        try:
+            end = self.lines.index("---", 1)
+        except ValueError:
+            self.problem("GD042", "front matter opened with --- is never closed; it is read as markdown", 1)
+            return FrontMatter(), text
+        values: dict[str, str] = {}
+        for number in range(1, end):
+            line = self.lines[number]
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            key, sep, value = line.partition(":")
+            if not sep:
+                self.problem("GD042", f"front matter line is not `key: value`: {line.strip()!r}", number + 1)
+                continue
+            values[key.strip()] = value.strip().strip("\"'")
+        known = {"default_host", "default_timeout", "hosts", "variables", "title", "owner", "service"}
+        for key in values:
+            if key not in known:
+                where = next(n for n in range(1, end) if self.lines[n].startswith(key)) + 1
+                self.problem("GD030", f"unknown front matter key {key!r} (known: {', '.join(sorted(known))})",
+                             where, Severity.INFO)
+        timeout = None
+        if "default_timeout" in values:
+            try:
+                timeout = parse_duration(values["default_timeout"])
+            except ValueError as exc:
+                self.problem("GD031", f"default_timeout: {exc}", 1)
+
+        def listing(key: str) -> tuple[str, ...]:
+            raw = values.get(key, "").strip("[]")
+            return tuple(item.strip().strip("\"'") for item in raw.split(",") if item.strip())
+
+        matter = FrontMatter(
+            default_host=values.get("default_host") or None,
+            default_timeout=timeout,
+            hosts=listing("hosts"),
+            variables=listing("variables"),
+        )
+        body = "\n" * (end + 1) + "\n".join(self.lines[end + 1:])
+        return matter, body
+
+    # -- walking the markdown -----------------------------------------------------------------
+
+    def run(self) -> Runbook:
+        tokens = MarkdownIt("commonmark").parse(self.body)
+        list_items: list[dict[str, object]] = []  # open list items: text, line, has executable code
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            if token.type == "heading_open":
+                inline = tokens[index + 1]
+                self._heading(token, inline)
+                index += 3
+                continue
+            if token.type == "list_item_open":
+                self._flush_pending()
+                list_items.append({"text": None, "line": _line(token), "code": False})
+            elif token.type == "list_item_close":
+                item = list_items.pop()
+                if item["text"] and not item["code"] and self.phase is not None:
+                    self.current.manual.append(ManualStep(self.current.anchor, str(item["text"]),
+                                                          self.at(int(str(item["line"]))), self.phase))
+            elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
+                if list_items and list_items[-1]["text"] is None:
+                    list_items[-1]["text"] = _plain(token)
+                elif not list_items:
+                    self._paragraph(token)
+            elif token.type == "fence":
+                step = self._fence(token)
+                if step is not None and step.executable and step.phase is not None:
+                    self.pending_manual = None
+                    for item in list_items:
+                        item["code"] = True
+            elif token.type == "code_block":
+                self.problem("GD060", "indented code block: not executed (use a ``` fence with a language)",
+                             _line(token), Severity.INFO)
+            index += 1
+        self._flush_pending()
+        return Runbook(
+            path=self.path,
+            sections=tuple(self._freeze(d) for d in self.sections if d.anchor or d.steps or d.manual),
+            front_matter=self.front_matter,
+            problems=tuple(sorted(self.problems, key=lambda p: p.location.line)),
+            line_count=len(self.lines),
+        )
+
+    @property
+    def current(self) -> _SectionDraft:
+        return self.sections[-1]
+
+    def _freeze(self, draft: _SectionDraft) -> Section:
+        return Section(draft.anchor, draft.title, draft.level, self.at(draft.line), draft.parent,
+                       tuple(draft.steps), tuple(draft.manual))
+
+    def _flush_pending(self) -> None:
+        if self.pending_manual is not None:
+            self.sections[-1].manual.append(self.pending_manual)
+            self.pending_manual = None
+
+    def _heading(self, token: Token, inline: Token) -> None:
+        self._flush_pending()
+        level = int(token.tag[1:])
+        title = _plain(inline)
+        base = slugify(title)
+        count = self.anchor_counts.get(base, 0)
+        self.anchor_counts[base] = count + 1
+        anchor = base if count == 0 else f"{base}-{count}"
+        phase = phase_of_label(title)
+        if phase is not None and level > 1 and self.current.level and level > self.current.level:
+            self.phase = phase  # `### Diagnosis` under a section: a label, not a new section
+            return
+        parent = next((d.anchor for d in reversed(self.sections) if d.level and d.level < level), None)
+        self.sections.append(_SectionDraft(anchor, title, level, _line(token), parent))
+        self.phase = None
+
+    def _paragraph(self, inline: Token) -> None:
+        match = _LABEL.match(inline.content.strip())
+        if not match or not (match.group(2) or match.group(3)):
+            return
+        self._flush_pending()
+        label, rest = match.group(1), match.group(4).strip()
+        self.phase = phase_of_label(label)
+        if rest and self.phase is not None and not rest.endswith(":"):
+            self.pending_manual = ManualStep(self.current.anchor, _strip_markup(rest), self.at(_line(inline)),
+                                             self.phase)
+
+    def _fence(self, token: Token) -> Step | None:
+        line = _line(token)
+        self._check_closed(token, line)
+        language, attributes = self._info(token.info, line)
+        section = self.current
+        executable = language in EXECUTABLE_LANGUAGES
+        attrs = dict(attributes)
+        phase = self.phase
+        if "phase" in attrs:
+            try:
+                phase = Phase(attrs["phase"].lower())
+            except ValueError:
+                self.problem("GD031", f"phase={attrs['phase']!r} is not one of diagnose, fix, verify, manual", line)
+        timeout = self._duration(attrs, "timeout", line)
+        within = self._duration(attrs, "within", line)
+        retry = self._duration(attrs, "retry", line)
+        if not executable and attributes:
+            self.problem("GD031", f"attributes on a {language or 'plain'} block, which is never executed", line)
+        code = token.content
+        segments = self._segments(code, line + 1) if executable else ()
+        step = Step(
+            section=section.anchor,
+            index=len(section.steps) + 1,
+            language=language,
+            code=code,
+            segments=segments,
+            location=self.at(line),
+            phase=phase,
+            host=attrs.get("host") or self.front_matter.default_host,
+            name=attrs.get("name"),
+            timeout=timeout or self.front_matter.default_timeout,
+            within=within,
+            retry_interval=retry,
+            skip=attrs.get("skip"),
+            destructive_ok=attrs.get("destructive"),
+            executable=executable,
+            attributes=attributes,
+        )
+        section.steps.append(step)
+        return step
+
+    def _check_closed(self, token: Token, line: int) -> None:
+        if token.map is None:
+            return
+        last = token.map[1] - 1
+        closing = self.lines[last] if last < len(self.lines) else ""
+        match = _FENCE_CLOSE.match(closing)
+        if last == token.map[0] or not match or match.group(1)[0] != token.markup[0]:
+            self.problem("GD040", "code fence is never closed: everything to the end of the file is read as code",
+                         line, Severity.ERROR)
+
+    def _info(self, info: str, line: int) -> tuple[str, tuple[tuple[str, str], ...]]:
+        info = info.strip()
+        language, _, rest = info.partition(" ")
+        if language.startswith("{"):
+            language, rest = "", info
+        language = language.lower()
+        rest = rest.strip()
+        if not rest:
+            return language, ()
+        if not (rest.startswith("{") and rest.endswith("}")):
+            self.problem("GD031", f"text after the language is not an attribute list {{key=value ...}}: {rest!r}",
+                         line, Severity.INFO)
+            return language, ()
+        try:
+            words = shlex.split(rest[1:-1])
+        except ValueError as exc:
+            self.problem("GD031", f"attribute list cannot be read ({exc}): {rest}", line)
+            return language, ()
+        attributes: list[tuple[str, str]] = []
+        for word in words:
+            key, sep, value = word.partition("=")
+            key = key.strip().lower()
+            if key not in KNOWN_ATTRIBUTES:
+                self.problem("GD030", f"unknown attribute {key!r} (known: {', '.join(sorted(KNOWN_ATTRIBUTES))})",
+                             line)
+                continue
+            if not sep and key != "skip":
+                self.problem("GD031", f"attribute {key!r} needs a value ({key}=...)", line)
+                continue
+            attributes.append((key, value if sep else "skipped"))
+        return language, tuple(attributes)
+
+    def _duration(self, attrs: dict[str, str], key: str, line: int) -> float | None:
+        if key not in attrs:
+            return None
+        try:
+            return parse_duration(attrs[key])
+        except ValueError as exc:
+            self.problem("GD031", f"{key}: {exc}", line)
+            return None
+
+    def _segments(self, code: str, first_line: int) -> tuple[Segment, ...]:
+        """Split a block into commands and the expectation comments that follow them."""
+        lines = code.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()
+        segments: list[Segment] = []
+        current: list[str] = []
+        start = first_line
+        expectations: list[Expectation] = []
+        i = 0
+        while i < len(lines):
+            stripped = lines[i].strip()
+            match = _EXPECTED.match(stripped)
+            if not match:
+                if expectations:  # a command after expectations starts the next segment
+                    segments.append(Segment("\n".join(current), start, tuple(expectations)))
+                    current, expectations, start = [], [], first_line + i
+                current.append(lines[i])
+                i += 1
+                continue
+            number = first_line + i
+            condition = (match.group("cond") or "").strip() or None
+            text_lines = [match.group("text").strip()] if match.group("text").strip() else []
+            j = i + 1
+            # Continuation: `# ` lines, when the expectation text is empty or is JSON left open.
+            if not text_lines or _opens_json(text_lines[0]):
+                while j < len(lines):
+                    nxt = lines[j].strip()
+                    if not nxt.startswith("#") or nxt == "#" or _EXPECTED.match(nxt):
+                        break
+                    text_lines.append(nxt[1:].strip())
+                    j += 1
+                    if text_lines and _opens_json(text_lines[0]) and not _opens_json(" ".join(text_lines)):
+                        break
+            kind = ExpectationKind.FAULT if condition else ExpectationKind.HEALTHY
+            if not "".join(current).strip() and not segments:
+                self.problem("GD041", "expectation before any command: nothing to compare it with", number)
+            elif not text_lines:
+                self.problem("GD041", "`# Expected` with no text after it or on the next `# ` lines", number)
+            else:
+                expectations.append(Expectation(kind, "\n".join(text_lines), self.at(number), condition))
+            i = j
+        if current or expectations:
+            if not "".join(current).strip() and expectations and segments:
+                last = segments.pop()  # expectations right after another: same command
+                segments.append(Segment(last.code, last.line, last.expectations + tuple(expectations)))
+            else:
+                segments.append(Segment("\n".join(current), start, tuple(expectations)))
+        return tuple(s for s in segments if _has_command(s.code) or s.expectations)
+
+
+def _opens_json(text: str) -> bool:
+    """Text that starts a JSON object or list whose brackets are not balanced yet."""
+    text = text.strip()
+    if not text or text[0] not in "[{":
+        return False
+    depth, in_string, escaped = 0, False, False
+    for ch in text:
+        if in_string:
+            escaped = ch == "\\" and not escaped
+            if ch == '"' and not escaped:
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+    return depth > 0
+
+
+def _has_command(code: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("#") for line in code.split("\n"))
+
+
+def _line(token: Token) -> int:
+    return token.map[0] + 1 if token.map else 0
+
+
+def _strip_markup(text: str) -> str:
+    return re.sub(r"[*_`]", "", text).strip()
+
+
+def _plain(inline: Token) -> str:
+    """The text of an inline token without markup (code spans keep their text)."""
+    if not inline.children:
+        return _strip_markup(inline.content)
+    text = "".join(
+        child.content if child.type in ("text", "code_inline") else " " if child.type.endswith("break") else ""
+        for child in inline.children
+    )
+    return text.strip() or _strip_markup(inline.content)
