@@ -49,6 +49,7 @@ _MAX_DIFFED_OUTPUT_LINES = 1000  # difflib never sees more of the output than th
 _SHORT_VALUE = 80  # a JSON value inside a diff line
 _SHORT_EXPECTATION = 100  # the expectation inside describe()
 _SHORT_REASON = 240  # the reason inside describe()
+_MAX_RENDER_DEPTH = 20  # deeper JSON is shown as an ellipsis
 _ELLIPSIS = "\u2026"  # marks a clipped value; "..." would read as the "any value" wildcard
 
 _EMPTY_PHRASES = frozenset({"no results", "nothing", "no output", "empty", "(empty)", "no lines", "none"})
@@ -292,7 +293,7 @@ def _parse_json_expectation(text: str) -> object | None:
     substituted = _substitute_ellipses(text) if "..." in text else text
     try:
         value: object = json.loads(substituted, parse_constant=_reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     value = _resolve_sentinels(value)
     return None if value is _ANY else value
@@ -355,7 +356,7 @@ def _parse_json_output(text: str) -> list[object] | None:
     """The JSON values in `text`: one document, or a stream (JSON lines, `jq .` of records); None if not JSON."""
     try:
         return [json.loads(text)]
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     decoder = json.JSONDecoder()
     values: list[object] = []
@@ -363,7 +364,7 @@ def _parse_json_output(text: str) -> list[object] | None:
     while position < len(text):
         try:
             value, position = decoder.raw_decode(text, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         values.append(value)
         position = _skip_json_whitespace(text, position)
@@ -479,22 +480,24 @@ def _child_path(path: str, key: str) -> str:
     return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{json.dumps(key, ensure_ascii=False)}]"
 
 
-def _json_chunks(value: object, limit: int) -> Iterator[str]:
-    """Compact JSON (`...` for `_ANY`) in pieces, so a huge value is never rendered whole."""
+def _json_chunks(value: object, limit: int, depth: int = 0) -> Iterator[str]:
+    """Compact JSON (`...` for `_ANY`) in pieces, so a huge or deeply nested value is never rendered whole."""
     if value is _ANY:
         yield "..."
+    elif isinstance(value, dict | list) and depth >= _MAX_RENDER_DEPTH:
+        yield _ELLIPSIS
     elif isinstance(value, dict):
         yield "{"
         for index, (key, item) in enumerate(value.items()):
             yield ", " if index else ""
             yield _json_scalar(key, limit) + ": "
-            yield from _json_chunks(item, limit)
+            yield from _json_chunks(item, limit, depth + 1)
         yield "}"
     elif isinstance(value, list):
         yield "["
         for index, item in enumerate(value):
             yield ", " if index else ""
-            yield from _json_chunks(item, limit)
+            yield from _json_chunks(item, limit, depth + 1)
         yield "]"
     else:
         yield _json_scalar(value, limit)
