@@ -37,7 +37,31 @@ _EXPORTS = {
     "run_step": "harness.runbook.execute",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "BadInput",
+    "ContainerHost",
+    "DefinitionError",
+    "DockerUnavailable",
+    "ExecError",
+    "ExecResult",
+    "ExecTimeout",
+    "GamedayError",
+    "Host",
+    "ImageBuildError",
+    "InfrastructureError",
+    "LocalHost",
+    "Runbook",
+    "Stack",
+    "StackDefinition",
+    "StackStartError",
+    "launch",
+    "lint",
+    "load_definition",
+    "match",
+    "parse_runbook",
+    "prepare",
+    "run_step",
+]
 
 
 def __getattr__(name: str) -> Any:
