@@ -1,13 +1,105 @@
-"""The gameday pytest plugin (entry point `pytest11`).
+"""The gameday pytest plugin (entry point `pytest11`): scenarios become drill tests.
 
-For now it only registers the harness's markers; the drill machinery (each scenario as a
-drill test) arrives with the scenario fixtures.
+- ini `gameday_scenarios`: modules that register scenarios (e.g. `scenarios`).
+- A test that asks for the `gameday_drill` fixture is run once per scenario (ids are scenario
+  ids, so `-k db-down` selects one; markers `drill` and the severity `p0`..`p4` select by kind).
+  The fixture brings a fresh stack up, runs the drill and tears the stack down: faults never
+  bleed between drills, and pytest-xdist workers each get their own stacks.
+- `gameday_run(scenario_or_id, runbook=..., section=...)` runs a drill on demand (for tests of
+  deliberately broken runbooks).
+- `--gameday-report DIR`: where the journal goes (default `reports/pytest-<time>`); one journal
+  file per xdist worker.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+SEVERITY_MARKERS = ("p0", "p1", "p2", "p3", "p4")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gameday", "gameday drills")
+    group.addoption("--gameday-report", metavar="DIR", default=None,
+                    help="folder for the drills' journal (default: reports/pytest-<time>)")
+    parser.addini("gameday_scenarios", type="args", default=[],
+                  help="modules that register gameday scenarios, imported at collection")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "docker: needs a Docker engine and the stack images")
+    config.addinivalue_line("markers", "drill: a gameday drill (one scenario on a fresh stack)")
+    for name in SEVERITY_MARKERS:
+        config.addinivalue_line("markers", f"{name}: a drill of severity {name.upper()}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "gameday_scenario" not in metafunc.fixturenames:
+        return
+    from harness.scenario import load_scenarios
+
+    scenarios = load_scenarios(metafunc.config.getini("gameday_scenarios"))
+    params = [pytest.param(s, id=s.id, marks=[pytest.mark.drill, pytest.mark.docker,
+                                               getattr(pytest.mark, s.severity.lower())])
+              for s in scenarios]
+    metafunc.parametrize("gameday_scenario", params)
+
+
+class GamedaySession:
+    """What the drills of one pytest process share: report folder, journal, redactor, images."""
+
+    def __init__(self, report_dir: Path) -> None:
+        from harness.gameday import StackPool
+        from harness.journal import Journal
+        from harness.redact import Redactor
+
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        self.report_dir = report_dir
+        self.redactor = Redactor()
+        self.journal = Journal(report_dir / f"journal-{worker}.jsonl", self.redactor)
+        self.pool = StackPool()
+        self.count = 0
+
+    def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
+            **changes: Any) -> Any:
+        from harness.gameday import check_inputs, drill_on_fresh_stack
+        from harness.scenario import get_scenario
+
+        if isinstance(scenario, str):
+            scenario = get_scenario(scenario)
+        if runbook is not None:
+            scenario = scenario.with_runbook(runbook, section)
+        if changes:
+            scenario = dataclasses.replace(scenario, **changes)
+        for definition in check_inputs([scenario]).values():
+            for pattern in definition.redaction_patterns:
+                self.redactor.add_pattern(pattern)
+        self.count += 1
+        return drill_on_fresh_stack(scenario, self.pool, self.journal, self.redactor,
+                                    drill_id=f"{scenario.id}#{self.count}")
+
+
+@pytest.fixture(scope="session")
+def gameday_session(request: pytest.FixtureRequest) -> GamedaySession:
+    option = request.config.getoption("--gameday-report")
+    folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
+    return GamedaySession(folder)
+
+
+@pytest.fixture
+def gameday_run(gameday_session: GamedaySession) -> Callable[..., Any]:
+    """Run a drill: `gameday_run("db-down", runbook=path)` -> DrillResult."""
+    return gameday_session.run
+
+
+@pytest.fixture
+def gameday_drill(gameday_session: GamedaySession, gameday_scenario: Any) -> Iterator[Any]:
+    """The result of this test's scenario, run on a fresh stack."""
+    return gameday_session.run(gameday_scenario)

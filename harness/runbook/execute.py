@@ -86,19 +86,18 @@ def split_output(text: str, marker: str, count: int) -> tuple[list[str], list[in
     outputs: list[str] = [""] * count
     codes: list[int | None] = [None] * count
     pattern = re.compile(rf"\n{re.escape(marker)} (\d+)(?: (\d+))?\n")
-    position = 0
+    position, last = 0, -1
     for found in pattern.finditer(text):
         number = int(found.group(1))
         if 0 <= number < count:
             outputs[number] = text[position:found.start()]
             if found.group(2) is not None:
                 codes[number] = int(found.group(2))
+            last = max(last, number)
         position = found.end()
     tail = text[position:]
-    if tail:  # output of a segment that never reached its marker (it exited or timed out)
-        unreached = next((i for i, code in enumerate(codes) if code is None and not outputs[i]), None)
-        if unreached is not None:
-            outputs[unreached] = tail
+    if tail and last + 1 < count:  # the segment that never reached its marker (it exited or timed out)
+        outputs[last + 1] = tail
     return outputs, codes
 
 

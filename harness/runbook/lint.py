@@ -39,11 +39,12 @@ NAMES = {
 
 DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("rm -rf", re.compile(r"\brm\s+(?:-\w*r\w*f\w*|-\w*f\w*r\w*|-r\s+-f|-f\s+-r|--recursive\s+--force|"
-                          r"--force\s+--recursive)\b")),
-    ("DELETE without WHERE", re.compile(r"\bDELETE\s+FROM\s+[\w.\"]+\s*(?:;|\"|'|$)(?![^;]*\bWHERE\b)", re.I)),
+                          r"--force\s+--recursive)\b", re.I)),
+    # The statement ends right after the table name (`;`, a quote, the end): there is no WHERE.
+    ("DELETE without WHERE", re.compile(r"\bDELETE\s+FROM\s+[\w.\"]+\s*(?:;|\"|'|\Z)", re.I)),
     ("DROP or TRUNCATE", re.compile(r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE\s+(?:TABLE\s+)?\w)", re.I)),
     ("log truncation", re.compile(r"(?:^|[;&|]\s*)(?::|true)?\s*>\s*\S*log\S*|\btruncate\s+-s\s*0\b|"
-                                  r"\bcat\s+/dev/null\s*>|\becho\s+(?:-n\s+)?(?:\"\"|'')?\s*>\s*\S*log")),
+                                  r"\bcat\s+/dev/null\s*>|\becho\s+(?:-n\s+)?(?:\"\"|'')?\s*>\s*\S*log", re.M)),
     ("kill -9", re.compile(r"\b(?:kill|pkill|killall)\s+(?:-9|-KILL|-SIGKILL|-s\s+(?:9|KILL|SIGKILL))\b")),
     ("firewall default-deny", re.compile(r"\biptables\s+(?:-t\s+\w+\s+)?-P\s+\w+\s+(?:DROP|REJECT)|"
                                          r"\bufw\s+default\s+deny|\bnft\b.*\bpolicy\s+drop|\biptables\s+-F\b")),
@@ -138,17 +139,21 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
         else:
             add("GD001", f"placeholder {hole.name!r} must be replaced before this runs; bind it in the "
                          "scenario and declare it in front matter `variables:`", at)
-    for offset, line in enumerate(step.code.split("\n")):
-        if line.strip().startswith("#"):
+    # Comment lines blanked (not removed) so that positions still map to lines.
+    code_lines = ["" if line.strip().startswith("#") else line for line in step.code.split("\n")]
+    text = "\n".join(code_lines)
+    for label, pattern in DESTRUCTIVE:
+        for found in pattern.finditer(text):
+            offset = text.count("\n", 0, found.start())
+            shown = code_lines[offset].strip()[:80]
+            if step.destructive_ok:
+                add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, Severity.INFO)
+            else:
+                add("GD010", f"{label}: `{shown}`; if it is intended, say why with "
+                             "{destructive=\"reason\"} on the block", first_code_line + offset)
+    for offset, line in enumerate(code_lines):
+        if not line.strip():
             continue
-        for label, pattern in DESTRUCTIVE:
-            if pattern.search(line):
-                if step.destructive_ok:
-                    add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset,
-                        Severity.INFO)
-                else:
-                    add("GD010", f"{label}: `{line.strip()[:80]}`; if it is intended, say why with "
-                                 "{destructive=\"reason\"} on the block", first_code_line + offset)
         if step.phase is Phase.DIAGNOSE and STATE_CHANGING.search(line):
             add("GD022", f"a diagnosis that changes state: `{line.strip()[:80]}`; running it would fix or "
                          "break things while looking; move it under **Fix**:", first_code_line + offset)

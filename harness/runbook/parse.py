@@ -41,10 +41,12 @@ MAX_RUNBOOK_BYTES = 5_000_000
 
 # `**Fix**:`, `**Fix:**`, `**Check** (on the db server):`; group 4 is any text after the colon.
 _LABEL = re.compile(r"^\*\*([^*\n]{1,60}?)(:?)\*\*(?:\s*\([^)\n]{0,80}\))?(:?)\s*(.*)$", re.DOTALL)
-_EXPECTED = re.compile(r"^#\s*Expected\b\s*(?P<cond>(?:if|when|during|on|after|with)\b[^:]*)?:\s?(?P<text>.*)$",
-                       re.IGNORECASE)
+# `# Expected: ...` and `# Expected after the fix: ...` are healthy; `# Expected if|when|during ...:` fault time.
+_EXPECTED = re.compile(r"^#\s*Expected\b\s*(?:(?P<cond>(?:if|when|during|on|with)\b[^:]*)|after\b[^:]*)?:\s?"
+                       r"(?P<text>.*)$", re.IGNORECASE)
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+[a-z]?[.)]|[a-z][.)])\s+", re.IGNORECASE)
 _FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
+_QUOTE_PREFIX = re.compile(r"^(?:\s*>)+")  # blockquote markers before a fence line
 
 # Label words (lowercase, numbering and trailing remarks removed) and the phase they start.
 _PHASE_WORDS: tuple[tuple[tuple[str, ...], Phase], ...] = (
@@ -126,6 +128,7 @@ class _Parser:
         self.body = body
         self.sections: list[_SectionDraft] = [_SectionDraft("", "(preamble)", 0, 1, None)]
         self.anchor_counts: dict[str, int] = {}
+        self.used_anchors: set[str] = set()
         self.phase: Phase | None = None
         # Text after a label (`**Fix**: users must log in again.`) is a manual step, unless the
         # label's own code block follows: then it was the block's introduction.
@@ -159,9 +162,12 @@ class _Parser:
                 continue
             values[key.strip()] = value.strip().strip("\"'")
         known = {"default_host", "default_timeout", "hosts", "variables", "title", "owner", "service"}
+        def line_of(key: str) -> int:
+            return next((n + 1 for n in range(1, end) if self.lines[n].strip().startswith(f"{key}:")), 1)
+
         for key in values:
             if key not in known:
-                where = next(n for n in range(1, end) if self.lines[n].startswith(key)) + 1
+                where = line_of(key)
                 self.problem("GD030", f"unknown front matter key {key!r} (known: {', '.join(sorted(known))})",
                              where, Severity.INFO)
         timeout = None
@@ -169,7 +175,7 @@ class _Parser:
             try:
                 timeout = parse_duration(values["default_timeout"])
             except ValueError as exc:
-                self.problem("GD031", f"default_timeout: {exc}", 1)
+                self.problem("GD031", f"default_timeout: {exc}", line_of("default_timeout"))
 
         def listing(key: str) -> tuple[str, ...]:
             raw = values.get(key, "").strip("[]")
@@ -247,11 +253,16 @@ class _Parser:
         level = int(token.tag[1:])
         title = _plain(inline)
         base = slugify(title)
-        count = self.anchor_counts.get(base, 0)
-        self.anchor_counts[base] = count + 1
-        anchor = base if count == 0 else f"{base}-{count}"
+        anchor, count = base, self.anchor_counts.get(base, 0)
+        while anchor in self.used_anchors:  # GitHub: -1, -2 ... never colliding with a real heading
+            count += 1
+            anchor = f"{base}-{count}"
+        self.anchor_counts[base] = count
+        self.used_anchors.add(anchor)
         phase = phase_of_label(title)
-        if phase is not None and level > 1 and self.current.level and level > self.current.level:
+        # `### Diagnosis` under a section is a label, not a new section; `### 2a. Check lag` is a section.
+        is_label = not _HEADING_NUMBER.match(title) and len(title.split()) <= 3
+        if phase is not None and is_label and level > 1 and self.current.level and level > self.current.level:
             self.phase = phase  # `### Diagnosis` under a section: a label, not a new section
             return
         parent = next((d.anchor for d in reversed(self.sections) if d.level and d.level < level), None)
@@ -314,9 +325,10 @@ class _Parser:
         if token.map is None:
             return
         last = token.map[1] - 1
-        closing = self.lines[last] if last < len(self.lines) else ""
+        closing = _QUOTE_PREFIX.sub("", self.lines[last]) if last < len(self.lines) else ""
         match = _FENCE_CLOSE.match(closing)
-        if last == token.map[0] or not match or match.group(1)[0] != token.markup[0]:
+        fence = match.group(1) if match else ""
+        if last == token.map[0] or not fence or fence[0] != token.markup[0] or len(fence) < len(token.markup):
             self.problem("GD040", "code fence is never closed: everything to the end of the file is read as code",
                          line, Severity.ERROR)
 
@@ -362,23 +374,29 @@ class _Parser:
             return None
 
     def _segments(self, code: str, first_line: int) -> tuple[Segment, ...]:
-        """Split a block into commands and the expectation comments that follow them."""
+        """Split a block into commands and the expectation comments that follow them.
+
+        An expectation belongs to the commands above it. Several expectations in a row (even with
+        blank or comment lines between them) belong to the same commands; the next command line
+        starts a new segment.
+        """
         lines = code.split("\n")
         if lines and lines[-1] == "":
             lines.pop()
         segments: list[Segment] = []
-        current: list[str] = []
+        current: list[str] = []  # code of the open segment
         start = first_line
         expectations: list[Expectation] = []
+        trailing: list[str] = []  # blank/comment lines after the open segment's expectations
         i = 0
         while i < len(lines):
-            stripped = lines[i].strip()
-            match = _EXPECTED.match(stripped)
+            match = _EXPECTED.match(lines[i].strip())
             if not match:
-                if expectations:  # a command after expectations starts the next segment
+                if expectations and _has_command(lines[i]):
                     segments.append(Segment("\n".join(current), start, tuple(expectations)))
-                    current, expectations, start = [], [], first_line + i
-                current.append(lines[i])
+                    current, expectations, start = [*trailing], [], first_line + i - len(trailing)
+                    trailing = []
+                (trailing if expectations else current).append(lines[i])
                 i += 1
                 continue
             number = first_line + i
@@ -395,20 +413,25 @@ class _Parser:
                     j += 1
                     if text_lines and _opens_json(text_lines[0]) and not _opens_json(" ".join(text_lines)):
                         break
-            kind = ExpectationKind.FAULT if condition else ExpectationKind.HEALTHY
-            if not "".join(current).strip() and not segments:
-                self.problem("GD041", "expectation before any command: nothing to compare it with", number)
-            elif not text_lines:
-                self.problem("GD041", "`# Expected` with no text after it or on the next `# ` lines", number)
-            else:
-                expectations.append(Expectation(kind, "\n".join(text_lines), self.at(number), condition))
             i = j
-        if current or expectations:
-            if not "".join(current).strip() and expectations and segments:
-                last = segments.pop()  # expectations right after another: same command
-                segments.append(Segment(last.code, last.line, last.expectations + tuple(expectations)))
+            kind = ExpectationKind.FAULT if condition else ExpectationKind.HEALTHY
+            if not text_lines:
+                self.problem("GD041", "`# Expected` with no text after it or on the next `# ` lines", number)
+                continue
+            expectation = Expectation(kind, "\n".join(text_lines), self.at(number), condition)
+            if expectations:
+                current.extend(trailing)
+                trailing = []
+                expectations.append(expectation)
+            elif _has_command("\n".join(current)):
+                expectations.append(expectation)
+            elif segments:  # only blank or comment lines since the last segment: same commands
+                last = segments.pop()
+                segments.append(Segment(last.code, last.line, (*last.expectations, expectation)))
             else:
-                segments.append(Segment("\n".join(current), start, tuple(expectations)))
+                self.problem("GD041", "expectation before any command: nothing to compare it with", number)
+        if current or expectations:
+            segments.append(Segment("\n".join(current), start, tuple(expectations)))
         return tuple(s for s in segments if _has_command(s.code) or s.expectations)
 
 

@@ -24,7 +24,7 @@ _ASSIGNED = [
     re.compile(r"\bread\s+(?:-\w+\s+)*([A-Za-z_]\w*)"),
     re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b"),
 ]
-_REFERENCE = re.compile(r"\$(?:\{([A-Za-z_]\w*)[^}]*\}|([A-Za-z_]\w*))")
+_REFERENCE = re.compile(r"\$(?:\{[#!]?([A-Za-z_]\w*)[^}]*\}|([A-Za-z_]\w*))")
 _CAPS_PLACEHOLDER = re.compile(r"(?<![$\w{])((?:[A-Z][A-Z0-9]*_)+ID|PID|YOUR_[A-Z0-9_]+)(?![\w=])")
 _ANGLE_PLACEHOLDER = re.compile(r"<([a-z][a-z0-9_-]*)>")
 _EXAMPLE_VALUE = re.compile(r"\b(?:user_)?abc123\w*(?:\.\.\.)?|[\"'][^\"'\s]+\.\.\.[\"']|\byour[-_]?domain\.\w+")
@@ -44,8 +44,16 @@ def _code_lines(code: str) -> list[str]:
     """Each line with comments and single-quoted text blanked (nothing there is expanded)."""
     out = []
     for line in code.split("\n"):
-        chars, in_single, in_double = [], False, False
+        chars, in_single, in_double, escaped = [], False, False, False
         for i, ch in enumerate(line):
+            if escaped:
+                chars.append(ch)
+                escaped = False
+                continue
+            if ch == "\\" and not in_single:
+                chars.append(ch)
+                escaped = True
+                continue
             if ch == "'" and not in_double:
                 in_single = not in_single
                 chars.append(ch)
@@ -82,14 +90,20 @@ def holes(code: str) -> list[Hole]:
     seen: set[tuple[str, str]] = set()
     assigned_so_far: set[str] = set()
     for number, line in enumerate(_code_lines(code)):
+        # An assignment earlier on the same line counts (`read -r X; echo $X`, `for p in ...; do $p`).
+        assigned_at: dict[str, int] = {}
+        for pattern in _ASSIGNED:
+            for m in pattern.finditer(line):
+                assigned_at.setdefault(m.group(1), m.start(1))
         for match in _REFERENCE.finditer(line):
             name = match.group(1) or match.group(2)
             if name in STANDARD_VARIABLES or name in assigned_so_far or ("variable", name) in seen:
                 continue
+            if name in assigned_at and assigned_at[name] < match.start():
+                continue
             seen.add(("variable", name))
             found.append(Hole(name, "variable", number))
-        for pattern in _ASSIGNED:
-            assigned_so_far.update(m.group(1) for m in pattern.finditer(line))
+        assigned_so_far.update(assigned_at)
     raw = _raw_lines_without_comments(code)
     for number, line in enumerate(raw):
         for match in re.finditer(r"\b([A-Za-z_]\w*)=([\"']?)([^\"'\s;]*)\2", line):

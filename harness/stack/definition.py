@@ -26,7 +26,7 @@ DEFAULT_SECRET_BYTES = 32
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
-_TOP_KEYS = {"name", "description", "variables", "secrets", "services"}
+_TOP_KEYS = {"name", "description", "variables", "secrets", "services", "redaction"}
 _SERVICE_KEYS = {
     "image", "dockerfile", "context", "inputs", "build_args", "aliases", "ports",
     "environment", "files", "health", "depends_on", "setup", "description", "logs",
@@ -109,6 +109,7 @@ class StackDefinition:
     secrets: tuple[SecretSpec, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
     description: str = ""
+    redaction_patterns: tuple[str, ...] = ()  # token shapes of this system, masked in every record
     hosts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -204,6 +205,7 @@ class _Loader:
         if not isinstance(raw_services, dict) or not raw_services:
             raise self.fail("a stack needs at least one [services.NAME] table", "[services")
         services = [self.service(sname, body, known) for sname, body in raw_services.items()]
+        self.scope = None
         return StackDefinition(
             name=name,
             path=self.path,
@@ -211,7 +213,23 @@ class _Loader:
             secrets=tuple(secrets),
             variables=tuple(variables),
             description=str(data.get("description", "")),
+            redaction_patterns=self.redaction(data.get("redaction", {})),
         )
+
+    def redaction(self, raw: object) -> tuple[str, ...]:
+        if not isinstance(raw, dict):
+            raise self.fail("[redaction] must be a table with `patterns = [...]`", "[redaction]", "redaction")
+        self.check_keys(raw, {"patterns"}, "redaction", "[redaction]")
+        patterns = raw.get("patterns", [])
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise self.fail("redaction.patterns must be a list of regular expressions", "patterns", "[redaction]")
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise self.fail(f"redaction pattern {pattern!r} is not a valid regular expression: {exc}",
+                                pattern, "patterns") from None
+        return tuple(patterns)
 
     def check_keys(self, table: Mapping[str, Any], allowed: set[str], where: str, header: str) -> None:
         for key in table:

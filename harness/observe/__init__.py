@@ -1,0 +1,1 @@
+"""Observation during a drill: health probes and synthetic users in the background, verdicts computed afterwards."""
