@@ -100,6 +100,6 @@ def gameday_run(gameday_session: GamedaySession) -> Callable[..., Any]:
 
 
 @pytest.fixture
-def gameday_drill(gameday_session: GamedaySession, gameday_scenario: Any) -> Iterator[Any]:
+def gameday_drill(gameday_session: GamedaySession, gameday_scenario: Any) -> Any:
     """The result of this test's scenario, run on a fresh stack."""
     return gameday_session.run(gameday_scenario)
