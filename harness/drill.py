@@ -131,11 +131,13 @@ class Drill:
         self.fix_started: float | None = None
         self.diagnosed_at: float | None = None
         self.recovered_at: float | None = None
+        self.verified_at: float | None = None  # the end of what the metrics cover (rollback is not the drill)
         self.marks: list[tuple[str, float]] = []
         self.step_seconds: list[tuple[str, float]] = []
         self.probe: HealthProbe | None = None
         self.traffic: SyntheticTraffic | None = None
         self._last_probe_ok: bool | None = None
+        self.users: list[str] = []
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -260,13 +262,17 @@ class Drill:
     def observing(self) -> Iterator[None]:
         observation = self.scenario.observation
         self.phase("observe")
-        self.probe = HealthProbe(observation.health(self.stack), interval=observation.probe_interval,
-                                 clock=self.clock, on_sample=self.on_probe)
+        check = observation.health(self.stack)
+        self.probe = HealthProbe(check, interval=observation.probe_interval, clock=self.clock,
+                                 on_sample=self.on_probe)
         if observation.journey is not None:
-            users = [f"synthetic-{n}" for n in range(1, observation.users + 1)]
-            self.traffic = SyntheticTraffic(observation.journey(self.stack), users, pace=observation.pace,
+            self.users = [f"synthetic-{n}" for n in range(1, observation.users + 1)]
+            self.traffic = SyntheticTraffic(observation.journey(self.stack), self.users, pace=observation.pace,
                                             clock=self.clock)
         with contextlib.ExitStack() as stack:
+            close = getattr(check, "close", None)
+            if callable(close):
+                stack.callback(close)
             stack.enter_context(self.probe)
             if self.traffic is not None:
                 stack.enter_context(self.traffic)
@@ -364,14 +370,10 @@ class Drill:
         if since is None:
             latest = probes[-1].detail if probes else "no probe yet"
             return False, f"health not steady ({consecutive} healthy probes in a row); last: {latest}", None
-        requests = [r for r in self.request_samples() if r.t >= self.fix_started]
         if self.traffic is not None:
-            as_probes = [ProbeSample(r.t, r.ok, r.status, r.latency, r.action) for r in requests]
-            traffic_since = steady_since(as_probes, self.fix_started, TRAFFIC_STEADY_REQUESTS)
+            traffic_since, why = self.traffic_steady_since()
             if traffic_since is None:
-                failed = [r for r in requests if not r.ok]
-                last = f"{failed[-1].action} -> {failed[-1].status}" if failed else "too few requests yet"
-                return False, f"synthetic users still failing ({last})", None
+                return False, why, None
             since = max(since, traffic_since)
         if self.scenario.steady is not None:
             ok, why = self.scenario.steady(self.ctx)
@@ -379,6 +381,21 @@ class Drill:
                 return False, why, None
             since = max(since, self.recovered_at or self.clock.now())
         return True, "", since
+
+    def traffic_steady_since(self) -> tuple[float | None, str]:
+        """Synthetic users are steady from their last failure on, once every one of them has
+        succeeded since (a user whose session was revoked must have logged in again)."""
+        assert self.fix_started is not None
+        requests = sorted((r for r in self.request_samples() if r.t >= self.fix_started), key=lambda r: r.t)
+        failures = [r for r in requests if not r.ok]
+        since = failures[-1].t if failures else self.fix_started
+        after = [r for r in requests if r.t > since]
+        waiting = set(self.users) - {r.user for r in after if r.ok}
+        if len(after) < TRAFFIC_STEADY_REQUESTS or waiting:
+            last = f"{failures[-1].user} {failures[-1].action} -> {failures[-1].status}" if failures else "none"
+            return None, f"synthetic users not steady yet (waiting for {', '.join(sorted(waiting)) or 'requests'}; " \
+                         f"last failure: {last})"
+        return after[0].t, ""
 
     def recover(self) -> None:
         """Wait for steady state; slower than the budget is slow-recovery, never is fix-failed."""
@@ -429,6 +446,7 @@ class Drill:
             if not ok:
                 name = getattr(condition, "__name__", "check")
                 self.find("verify-failed", f"scenario:{name}", why)
+        self.verified_at = self.clock.now()
 
     def finish(self) -> None:
         for probe_or_traffic in (self.probe, self.traffic):
@@ -458,7 +476,7 @@ class Drill:
 
     def metrics(self) -> Metrics:
         assert self.t0 is not None
-        end = self.clock.now()
+        end = self.verified_at or self.clock.now()
         probes, requests = self.probe_samples(), self.request_samples()
         seen = self.symptom_seen()
         detected_by_runbook = not any(f.kind == "not-detected" for f in self.result.findings)

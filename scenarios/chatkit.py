@@ -1,0 +1,92 @@
+"""What every ChatKit scenario shares: where the stack and runbook are, how to watch the stack
+(its health check and a few synthetic users logging in, chatting and saving chats), and the
+values the runbook's placeholders need."""
+
+from __future__ import annotations
+
+import functools
+import time
+import uuid
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from harness.observe.probe import http_check
+from harness.observe.traffic import Journey
+from harness.scenario import DrillContext, HealthCheck, Observation, scenario
+from harness.stack.stack import Stack
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+STACK = ROOT / "stack" / "chatkit" / "stack.toml"
+RUNBOOK = ROOT / "stack" / "chatkit" / "RUNBOOK.md"
+APP_PORT = 8000
+ENV_FILE = "/etc/chatkit-backend.env"
+LOG_FILE = "/var/log/chatkit-backend.log"
+RESTART = "systemctl restart chatkit-backend"
+ENDPOINT_CACHE_SECONDS = 2.0  # re-read the published port this often (it changes when a container restarts)
+SAVE_EVERY = 3  # one chat save for every few chat messages
+
+
+def app_url(stack: Stack) -> Callable[[], str]:
+    """The app's loopback URL, looked up again every couple of seconds."""
+    cache: dict[str, float | str] = {"at": 0.0, "url": ""}
+
+    def url() -> str:
+        if time.monotonic() - float(cache["at"]) > ENDPOINT_CACHE_SECONDS or not cache["url"]:
+            cache["url"] = stack.endpoint("app", APP_PORT)
+            cache["at"] = time.monotonic()
+        return str(cache["url"])
+
+    return url
+
+
+def health(stack: Stack) -> HealthCheck:
+    def healthy(response: httpx.Response) -> bool:
+        return response.status_code == 200 and response.json().get("database") == "connected"
+
+    base = app_url(stack)
+    return http_check(lambda: f"{base()}/health", healthy)
+
+
+def journey(stack: Stack) -> Journey:
+    """A person using the widget: log in once, then chat, saving a chat now and then; log in
+    again when the session is refused (after a key rotation, say)."""
+    base = app_url(stack)
+
+    def step(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
+        token = state.get("token")
+        if not token:
+            response = client.post(f"{base()}/auth/login", json={"user_id": user})
+            if response.status_code == 200:
+                state["token"] = response.json()["token"]
+            return "login", response.status_code == 200, response.status_code
+        turn = int(str(state.get("turn", 0))) + 1
+        state["turn"] = turn
+        headers = {"Authorization": f"Bearer {token}", "X-Request-ID": f"{user}-{turn}"}
+        if turn % SAVE_EVERY == 0:
+            response = client.post(f"{base()}/chat/save", headers=headers,
+                                   json={"title": f"chat {turn}", "messages": [{"role": "user", "text": "hi"}]})
+            action, ok = "save", response.status_code == 201
+        else:
+            response = client.post(f"{base()}/api/v1/chat", headers=headers, json={"message": f"hello {turn}"})
+            action, ok = "chat", response.status_code == 200
+        if response.status_code == 401:
+            state.pop("token", None)
+        return action, ok, response.status_code
+
+    return step
+
+
+WATCH = Observation(health=health, journey=journey, users=3, pace=1.5, probe_interval=0.2)
+
+
+def variables(ctx: DrillContext) -> Mapping[str, str]:
+    """REQUEST_ID: a real request from the log (as from a support ticket); DB_PASSWORD: from the
+    stack's secrets (as from the password manager)."""
+    request_id = f"ticket-{uuid.uuid4().hex[:12]}"
+    httpx.post(f"{ctx.stack.endpoint('app', APP_PORT)}/auth/login", json={"user_id": "support-ticket"},
+               headers={"X-Request-ID": request_id}, timeout=5)
+    return {"REQUEST_ID": request_id, "DB_PASSWORD": ctx.stack.secrets["DB_PASSWORD"]}
+
+
+chatkit_scenario = functools.partial(scenario, stack=STACK, runbook=RUNBOOK, observation=WATCH, variables=variables)
