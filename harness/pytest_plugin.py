@@ -55,7 +55,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class GamedaySession:
     """What the drills of one pytest process share: report folder, journal, redactor, images."""
 
-    def __init__(self, report_dir: Path) -> None:
+    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None) -> None:
         from harness.gameday import StackPool
         from harness.journal import Journal
         from harness.redact import Redactor
@@ -66,13 +66,15 @@ class GamedaySession:
         self.journal = Journal(report_dir / f"journal-{worker}.jsonl", self.redactor)
         self.pool = StackPool()
         self.count = 0
+        self.scenario_modules = list(scenario_modules or [])
 
     def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
             **changes: Any) -> Any:
         from harness.gameday import check_inputs, drill_on_fresh_stack
-        from harness.scenario import get_scenario
+        from harness.scenario import get_scenario, load_scenarios
 
         if isinstance(scenario, str):
+            load_scenarios(self.scenario_modules)
             scenario = get_scenario(scenario)
         if runbook is not None:
             scenario = scenario.with_runbook(runbook, section)
@@ -90,7 +92,7 @@ class GamedaySession:
 def gameday_session(request: pytest.FixtureRequest) -> GamedaySession:
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
-    return GamedaySession(folder)
+    return GamedaySession(folder, request.config.getini("gameday_scenarios"))
 
 
 @pytest.fixture
