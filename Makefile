@@ -30,8 +30,8 @@ docker: ## make a Docker engine answer (install and start it if needed)
 images: venv docker ## build the stack images (base from Debian packages when no registry)
 	$(BIN)/gameday build --stack $(STACK)
 
-gameday: images ## the main job: bring the reference stack up, check its health, tear it down
-	$(BIN)/gameday check --stack $(STACK)
+gameday: images ## the main job: a full gameday (every drill, each on a fresh stack) against the reference stack
+	$(BIN)/gameday run
 
 lint: venv ## ruff and mypy (strict on harness/)
 	$(BIN)/ruff check .

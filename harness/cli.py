@@ -11,14 +11,24 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_OK, GamedayError
+from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
 from harness.stack.definition import load_definition
 
+if TYPE_CHECKING:
+    from harness.drill import DrillResult
+    from harness.scenario import Scenario
+
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
+DEFAULT_SCENARIOS = "scenarios"
+DEFAULT_REPORTS = Path("reports")
 
 EXAMPLES = """\
 examples:
+  gameday run                         the gameday: every scenario, each on a fresh stack
+  gameday run -k db-down              only the scenarios whose id contains db-down
+  gameday list                        scenarios and the runbook sections they drill
   gameday build                       make the reference stack's images (only what changed)
   gameday check                       bring the stack up, show its health, tear it down
   gameday check --stack my/stack.toml the same for your own stack definition
@@ -79,6 +89,54 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return exit_code
 
 
+def _selected(args: argparse.Namespace) -> list[Scenario]:
+    from harness.scenario import load_scenarios
+
+    scenarios = load_scenarios(args.scenarios.split(","))
+    if args.k:
+        scenarios = [s for s in scenarios if any(word in s.id for word in args.k.split(","))]
+        if not scenarios:
+            raise BadInput(f"-k {args.k!r} selects no scenario (`gameday list` shows them)")
+    return scenarios
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for s in _selected(args):
+        print(f"{s.id:<18} {s.severity}  detect <= {s.detect_within:g}s  recover <= {s.recover_within:g}s  "
+              f"{s.runbook.name}#{s.section}")
+        print(f"{'':<18} {s.title}")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import time as _time
+
+    from harness.gameday import run_gameday
+
+    scenarios = _selected(args)
+    folder = args.report / _time.strftime("gameday-%Y%m%d-%H%M%S")
+    print(f"gameday: {len(scenarios)} drill(s); journal in {folder}/journal.jsonl", flush=True)
+
+    def on_drill(r: DrillResult) -> None:
+        m = r.metrics
+
+        def seconds(value: float | None) -> str:
+            return "-" if value is None else f"{value:.1f}s"
+
+        times = f"detect {seconds(m.time_to_detect)}, recover {seconds(m.time_to_recover_after_fix)}" if m else ""
+        print(f"  {r.scenario.id:<18} {r.verdict.upper():<14} {times}", flush=True)
+        for finding in r.findings:
+            print("      " + str(finding).replace("\n", "\n      "), flush=True)
+
+    result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill)
+    passed = sum(r.passed for r in result.results)
+    print(f"gameday: {passed}/{len(result.results)} drill(s) passed in {result.seconds:.0f}s; "
+          f"journal: {result.journal}")
+    if any(r.verdict == "harness-error" for r in result.results):
+        return EXIT_INFRASTRUCTURE
+    return EXIT_OK if result.passed else EXIT_FINDINGS
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     from harness.stack.docker_env import docker_client
     from harness.stack.reaper import reap_orphans, remove_all
@@ -107,6 +165,24 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--stack", type=Path, default=DEFAULT_STACK, metavar="FILE",
                        help=f"stack definition (default: {DEFAULT_STACK})")
 
+    def scenario_args(p: argparse.ArgumentParser) -> None:
+        p.add_argument("-k", metavar="WORDS", default="", help="only scenarios whose id contains one of these "
+                       "comma-separated words")
+        p.add_argument("--scenarios", metavar="MODULES", default=DEFAULT_SCENARIOS,
+                       help=f"modules that register scenarios (default: {DEFAULT_SCENARIOS})")
+
+    p = sub.add_parser("run", help="run a gameday: each scenario's drill on a fresh stack",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="exit codes: 0 every drill passed, 1 findings, 2 bad input (nothing started), "
+                              "3 infrastructure\nexamples:\n  gameday run\n  gameday run -k db-down,secret")
+    scenario_args(p)
+    p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
+                   help=f"where the gameday folder goes (default: {DEFAULT_REPORTS})")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("list", help="list scenarios and the runbook sections they drill",
+                       epilog="example: gameday list -k storm")
+    scenario_args(p)
+    p.set_defaults(func=cmd_list)
     p = sub.add_parser("build", help="build the stack's images (only those whose recipe changed)",
                        epilog="example: gameday build --stack stack/chatkit/stack.toml")
     stack_arg(p)

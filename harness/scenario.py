@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,7 +134,11 @@ def scenario(id: str, *, stack: Path | str, runbook: Path | str, section: str, o
 
 
 def load_scenarios(modules: Iterable[str]) -> list[Scenario]:
-    """Import the modules that register scenarios; every registered scenario, in id order."""
+    """Import the modules that register scenarios; every registered scenario, in id order.
+
+    Modules are found on sys.path and in the current folder (a project's `scenarios/` package)."""
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
     for name in modules:
         try:
             importlib.import_module(name)

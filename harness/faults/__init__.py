@@ -1,0 +1,52 @@
+"""Faults: context managers that break one thing in a stack, prove it, and always undo it.
+
+One module per family: `service` (a unit stopped), `container` (stopped, killed, paused),
+`envfile` (an environment file edited, the service restarted), `hog` (database connection
+slots held), `storm` (an HTTP flood, bounded), `network` (partition, refused port). The
+contract is in `base`. Nothing here knows any particular stack: callers pass service names,
+commands, paths, URLs and callables.
+"""
+
+from harness.faults.base import (
+    BlastRadiusError,
+    Fault,
+    FaultError,
+    FaultListener,
+    FaultNotEffective,
+    FaultRecord,
+    check_owned,
+    fault_listener,
+    listening,
+    owned_container,
+    owned_host,
+)
+from harness.faults.container import ContainerKilled, ContainerPaused, ContainerStopped
+from harness.faults.envfile import ConfigSwitch, EnvFileChange
+from harness.faults.hog import ConnectionHog
+from harness.faults.network import NetworkPartition, PortRefused
+from harness.faults.service import ServiceStopped
+from harness.faults.storm import HttpStorm
+
+__all__ = [
+    "BlastRadiusError",
+    "ConfigSwitch",
+    "ConnectionHog",
+    "ContainerKilled",
+    "ContainerPaused",
+    "ContainerStopped",
+    "EnvFileChange",
+    "Fault",
+    "FaultError",
+    "FaultListener",
+    "FaultNotEffective",
+    "FaultRecord",
+    "HttpStorm",
+    "NetworkPartition",
+    "PortRefused",
+    "ServiceStopped",
+    "check_owned",
+    "fault_listener",
+    "listening",
+    "owned_container",
+    "owned_host",
+]
