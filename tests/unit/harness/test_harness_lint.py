@@ -19,7 +19,7 @@ from harness.runbook.report import lint_json, lint_text
 CORPUS = Path(__file__).parent / "runbooks"
 REPO = Path(__file__).resolve().parents[3]
 GAMEDAY = REPO / ".venv" / "bin" / "gameday"
-SEED = Path("/work/shared/seeds/OPS_RUNBOOK.chatkit.md")
+SEED = Path(__file__).resolve().parents[3].parent / "shared" / "seeds" / "OPS_RUNBOOK.chatkit.md"  # beside the clone
 
 
 def md(*lines: str) -> str:
