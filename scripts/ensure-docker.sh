@@ -16,7 +16,20 @@ die() { say "ERROR: $*"; exit 3; }
 
 engine_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
 
+# Without a registry the base image is made with debootstrap: make sure it is there when needed.
+ensure_debootstrap() {
+  command -v debootstrap >/dev/null 2>&1 && return 0
+  docker image inspect debian:bookworm-slim >/dev/null 2>&1 && return 0
+  docker image inspect gameday/debian:bookworm >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing debootstrap (to make a base image without a registry)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null \
+      || die "apt-get install debootstrap failed"
+  fi
+}
+
 if engine_answers; then
+  ensure_debootstrap
   say "Docker engine answers; nothing to do."
   exit 0
 fi
@@ -48,4 +61,5 @@ until engine_answers; do
   fi
   sleep 0.5
 done
+ensure_debootstrap
 say "Docker engine answers ($(docker version --format '{{.Server.Version}}' 2>/dev/null || echo unknown))."
