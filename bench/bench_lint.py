@@ -7,16 +7,16 @@ Prints a table and writes bench/results/lint.json. Target: under 0.5 s for 1,000
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
+
+from results_io import publish
 
 from harness.runbook.lint import lint
 from harness.runbook.parse import parse_runbook
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_SECONDS = 0.5
 
 
@@ -54,11 +54,7 @@ def main() -> None:
         "target_seconds": TARGET_SECONDS,
         "meets_target": statistics.median(timings) < TARGET_SECONDS,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "lint.json").write_text(json.dumps(figures, indent=2) + "\n")
-    width = max(len(k) for k in figures)
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
+    publish("lint", figures)
 
 
 if __name__ == "__main__":

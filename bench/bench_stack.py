@@ -7,19 +7,17 @@ Prints a table and writes bench/results/stack.json. Medians over --runs runs.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
 
 import httpx
+from results_io import publish
 
 from harness.stack.docker_env import docker_client
 from harness.stack.images import ensure_stack_images
 from harness.stack.launch import prepare
 from harness.stack.stack import Stack
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
@@ -59,11 +57,7 @@ def main() -> None:
         "stack_down_seconds_median": round(statistics.median(downs), 2),
         "image_size_mb": {name: round(size / 1e6) for name, size in sizes.items()},
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "stack.json").write_text(json.dumps(figures, indent=2) + "\n")
-    width = max(len(k) for k in figures)
-    for key, value in figures.items():
-        print(f"{key:<{width}}  {value}")
+    publish("stack", figures)
 
 
 if __name__ == "__main__":
