@@ -7,3 +7,5 @@ from harness.drill import DrillResult
 
 def test_drill(gameday_drill: DrillResult) -> None:
     gameday_drill.assert_passed()
+    assert gameday_drill.fault_outcomes, "the scenario injected no fault"
+    assert gameday_drill.faults_left == []

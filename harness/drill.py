@@ -84,6 +84,12 @@ class DrillResult:
     verdict: str = "harness-error"
     findings: list[Finding] = field(default_factory=list)
     metrics: Metrics | None = None
+    fault_outcomes: dict[str, str] = field(default_factory=dict)  # fault -> its last recorded action
+
+    @property
+    def faults_left(self) -> list[str]:
+        """Faults still in effect after the drill: always empty unless a rollback failed."""
+        return [f for f, action in self.fault_outcomes.items() if action not in ("rolled-back", "already-restored")]
 
     @property
     def passed(self) -> bool:
@@ -163,6 +169,7 @@ class Drill:
                                            finding.seen, self.t()))
 
     def record_fault(self, record: FaultRecord) -> None:
+        self.result.fault_outcomes[record.fault] = record.action
         self.journal.write(FaultRecorded(self.id, record.fault, record.action, record.detail,
                                          round(record.at - self.started, 3)))
 
@@ -227,6 +234,9 @@ class Drill:
             if fixture is not None:
                 with listening(self.record_fault):
                     self.roll_back(fixture)
+            for fault in self.result.faults_left:
+                self.find("harness-error", "rollback", f"fault {fault} is still in effect after the drill "
+                          f"(last: {self.result.fault_outcomes[fault]})")
             self.finish()
         return self.result
 
