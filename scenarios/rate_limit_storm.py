@@ -6,8 +6,8 @@ import asyncio
 from collections.abc import Iterator
 
 import httpx
-from harness.faults.storm import HttpStorm
 
+from harness.faults.storm import HttpStorm
 from harness.scenario import DrillContext
 from scenarios.chatkit import APP_PORT, chatkit_scenario
 
