@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= stack/chatkit/stack.toml
 
 .DEFAULT_GOAL := help
-.PHONY: help venv docker images gameday test unit lint clean
+.PHONY: help venv docker images browser gameday test unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,6 +30,12 @@ docker: ## make a Docker engine answer (install and start it if needed)
 images: venv docker ## build the stack images (base from Debian packages when no registry)
 	$(BIN)/gameday build --stack $(STACK)
 
+browser: ## headless Chromium for the report's browser test (Debian's package, installed when missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || { echo "install chromium (as root: apt-get install chromium)"; exit 3; }; \
+	  echo "installing chromium (Debian's package)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 gameday: images ## the main job: a full gameday (every drill, each on a fresh stack) against the reference stack
 	$(BIN)/gameday run
 
@@ -40,7 +46,7 @@ lint: venv ## ruff and mypy (strict on harness/)
 unit: venv ## the tests that need no Docker
 	$(BIN)/pytest -m "not docker"
 
-test: images lint ## every test: unit and integration (real Docker)
+test: images browser lint ## every test: unit, integration and drills (real Docker), the report in Chromium
 	$(BIN)/pytest
 
 clean: venv ## remove every container, network and volume the harness left

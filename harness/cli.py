@@ -33,6 +33,8 @@ examples:
   gameday check                       bring the stack up, show its health, tear it down
   gameday check --stack my/stack.toml the same for your own stack definition
   gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
+  gameday report reports/gameday-X/   re-render a gameday's reports from its journal
+  gameday shell app                   a fresh stack, and a shell on its app host
   gameday clean                       remove every container and network the harness left
 """
 
@@ -128,13 +130,56 @@ def cmd_run(args: argparse.Namespace) -> int:
         for finding in r.findings:
             print("      " + str(finding).replace("\n", "\n      "), flush=True)
 
+    from harness.report import HTML_NAME, write_reports
+
     result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill)
     passed = sum(r.passed for r in result.results)
-    print(f"gameday: {passed}/{len(result.results)} drill(s) passed in {result.seconds:.0f}s; "
-          f"journal: {result.journal}")
+    write_reports([result.journal], folder)
+    print(f"gameday: {passed}/{len(result.results)} drill(s) passed in {result.seconds:.0f}s")
+    print(f"report: {folder / HTML_NAME}  (history: {args.report / 'index.html'})")
     if any(r.verdict == "harness-error" for r in result.results):
         return EXIT_INFRASTRUCTURE
     return EXIT_OK if result.passed else EXIT_FINDINGS
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from harness.report import write_reports
+
+    journals: list[Path] = []
+    for path in args.journals:
+        if path.is_dir():
+            found = sorted(path.glob("journal*.jsonl"))
+            if not found:
+                raise BadInput(f"{path}: no journal*.jsonl in this folder")
+            journals.extend(found)
+        else:
+            journals.append(path)
+    folder = args.out or journals[0].parent
+    for written in write_reports(journals, folder):
+        print(written)
+    return EXIT_OK
+
+
+def cmd_shell(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+
+    from harness.stack.launch import prepare
+    from harness.stack.stack import Stack
+
+    definition, client, images = prepare(args.stack, progress=_progress)
+    if args.host not in {s.name for s in definition.services}:
+        raise BadInput(f"unknown host {args.host!r}; this stack has: {', '.join(s.name for s in definition.services)}")
+    docker_cli = shutil.which("docker")
+    if docker_cli is None:
+        raise BadInput("`gameday shell` needs the docker command line client on PATH")
+    with Stack(definition, images, client=client) as stack:
+        ports = ", ".join(f"{s.name}:{p} -> {stack.endpoint(s.name, p)}" for s in definition.services for p in s.ports)
+        print(f"stack {stack.name} is up ({ports}); exit the shell to tear it down", flush=True)
+        container = stack.container(args.host)
+        subprocess.run([docker_cli, "exec", "-it", container.id, "bash", "-l"], check=False)
+    print("stack removed")
+    return EXIT_OK
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
@@ -204,6 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take the host names from this stack definition")
     p.add_argument("--bound", metavar="X,Y", help="variable names a scenario binds (besides front matter)")
     p.set_defaults(func=cmd_lint)
+    p = sub.add_parser("report", help="re-render a gameday's reports from its journal (no Docker needed)",
+                       epilog="example: gameday report reports/gameday-20261122-063713/journal.jsonl")
+    p.add_argument("journals", nargs="+", type=Path, metavar="JOURNAL", help="journal file(s) or gameday folder")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write (default: beside the journal)")
+    p.set_defaults(func=cmd_report)
+    p = sub.add_parser("shell", help="bring a fresh stack up and open a shell on one of its hosts",
+                       epilog="example: gameday shell app")
+    p.add_argument("host", help="a host (service) of the stack, e.g. app or db")
+    stack_arg(p)
+    p.set_defaults(func=cmd_shell)
     p = sub.add_parser("clean", help="remove harness containers/networks/volumes left by dead runs",
                        epilog="example: gameday clean --all")
     p.add_argument("--all", action="store_true", help="remove every harness object, even of live runs")

@@ -211,7 +211,7 @@ class Drill:
         self.journal.write(DrillStarted(
             self.id, scenario.id, scenario.title, str(scenario.runbook), scenario.section, scenario.severity,
             scenario.detect_within, scenario.recover_within, scenario.steady_consecutive,
-            self.stack.definition.name))
+            self.stack.definition.name, redaction_patterns=self.stack.definition.redaction_patterns))
         fixture: Iterator[None] | None = None
         try:
             with listening(self.record_fault):

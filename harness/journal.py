@@ -54,6 +54,7 @@ class DrillStarted:
     steady_consecutive: int
     stack: str
     mode: str = "auto"
+    redaction_patterns: tuple[str, ...] = ()  # token shapes of the stack, re-applied when rendering
     at: str = field(default_factory=now_iso)
 
 

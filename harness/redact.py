@@ -63,6 +63,11 @@ class Redactor:
             text = pattern.sub(MASK, text)
         return text
 
+    def known_values(self) -> tuple[str, ...]:
+        """The exact values being masked (for canary checks in tests; never print them)."""
+        with self._lock:
+            return tuple(sorted(self._values))
+
     def finds_secret(self, text: str) -> bool:
         """Whether `text` still holds anything this redactor would mask (for report checks)."""
         return self(text) != text
