@@ -134,3 +134,13 @@ def test_a_corrupt_journal_is_an_error_with_file_and_line(tmp_path: Path, conten
 def test_a_missing_journal_is_an_error_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(JournalError, match="no such journal file"):
         read_journal(tmp_path / "missing.jsonl")
+
+
+def test_a_journal_line_with_a_wrongly_typed_value_is_an_error(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.write(FaultRecorded("db-down", "service-stopped", "injected", "detail", 1.0))
+    body = json.loads(journal.path.read_text())
+    body["t"] = "soon"
+    journal.path.write_text(json.dumps(body) + "\n")
+    with pytest.raises(JournalError, match="expected float"):
+        read_journal(journal.path)
