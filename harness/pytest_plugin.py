@@ -7,8 +7,8 @@
   bleed between drills, and pytest-xdist workers each get their own stacks.
 - `gameday_run(scenario_or_id, runbook=..., section=...)` runs a drill on demand (for tests of
   deliberately broken runbooks).
-- `--gameday-report DIR`: where the journal goes (default `reports/pytest-<time>`); one journal
-  file per xdist worker.
+- `--gameday-report DIR`: where the journal and reports go (default `reports/pytest-<time>`); one
+  journal file per xdist worker (then `gameday report DIR` renders the merged reports).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,10 +89,17 @@ class GamedaySession:
 
 
 @pytest.fixture(scope="session")
-def gameday_session(request: pytest.FixtureRequest) -> GamedaySession:
+def gameday_session(request: pytest.FixtureRequest) -> Iterator[GamedaySession]:
+    """Shared by the drills of this process; at the end, the reports are rendered from its journal
+    (one set per xdist worker: `gameday report FOLDER` merges them)."""
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
-    return GamedaySession(folder, request.config.getini("gameday_scenarios"))
+    session = GamedaySession(folder, request.config.getini("gameday_scenarios"))
+    yield session
+    if session.journal.path.exists() and "PYTEST_XDIST_WORKER" not in os.environ:
+        from harness.report import write_reports
+
+        write_reports([session.journal.path], folder)
 
 
 @pytest.fixture
