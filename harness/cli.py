@@ -11,13 +11,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
+from harness.journal import PhaseStarted
 from harness.stack.definition import load_definition
 
 if TYPE_CHECKING:
     from harness.drill import DrillResult
+    from harness.journal import Event
     from harness.scenario import Scenario
 
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
@@ -110,31 +112,78 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}s"
+
+
+def summary_table(results: Sequence[DrillResult]) -> str:
+    """The end-of-gameday table: one row per drill."""
+    rows = [("scenario", "verdict", "detect / budget", "recover / budget", "failed requests", "findings")]
+    for r in results:
+        m = r.metrics
+        rows.append((
+            r.scenario.id, r.verdict,
+            f"{_seconds(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
+            f"{_seconds(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
+            f"{m.requests_failed}/{m.requests_total}" if m else "-",
+            ", ".join(dict.fromkeys(f.kind for f in r.findings)) or "none",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+class LiveProgress:
+    """Which drill and phase is running: a spinner line on a terminal, plain lines elsewhere."""
+
+    SPINNER = "|/-\\"
+
+    def __init__(self, stream: TextIO = sys.stdout) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.ticks = 0
+
+    def __call__(self, event: Event) -> None:
+        if not isinstance(event, PhaseStarted):
+            return
+        self.ticks += 1
+        text = f"  {event.drill:<18} {event.phase:<10} t={event.t:5.1f}s"
+        if self.tty:
+            self.stream.write(f"\r{self.SPINNER[self.ticks % 4]}{text}\033[K")
+        else:
+            self.stream.write(f"{text}\n")
+        self.stream.flush()
+
+    def clear(self) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import time as _time
 
     from harness.gameday import run_gameday
+    from harness.report import HTML_NAME, write_reports
 
     scenarios = _selected(args)
     folder = args.report / _time.strftime("gameday-%Y%m%d-%H%M%S")
     print(f"gameday: {len(scenarios)} drill(s); journal in {folder}/journal.jsonl", flush=True)
+    live = LiveProgress()
 
     def on_drill(r: DrillResult) -> None:
+        live.clear()
         m = r.metrics
-
-        def seconds(value: float | None) -> str:
-            return "-" if value is None else f"{value:.1f}s"
-
-        times = f"detect {seconds(m.time_to_detect)}, recover {seconds(m.time_to_recover_after_fix)}" if m else ""
+        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
         print(f"  {r.scenario.id:<18} {r.verdict.upper():<14} {times}", flush=True)
         for finding in r.findings:
             print("      " + str(finding).replace("\n", "\n      "), flush=True)
 
-    from harness.report import HTML_NAME, write_reports
-
-    result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill)
+    result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill, on_event=live)
+    live.clear()
     passed = sum(r.passed for r in result.results)
     write_reports([result.journal], folder)
+    print(f"\n{summary_table(result.results)}\n")
     print(f"gameday: {passed}/{len(result.results)} drill(s) passed in {result.seconds:.0f}s")
     print(f"report: {folder / HTML_NAME}  (history: {args.report / 'index.html'})")
     if any(r.verdict == "harness-error" for r in result.results):

@@ -19,7 +19,7 @@ import docker
 from harness import __version__
 from harness.drill import DrillResult, resolve_runbook, run_drill
 from harness.errors import BadInput
-from harness.journal import GamedayFinished, GamedayStarted, Journal, PhaseStarted
+from harness.journal import Event, GamedayFinished, GamedayStarted, Journal, PhaseStarted
 from harness.redact import Redactor
 from harness.scenario import Scenario
 from harness.stack.definition import LOCAL_HOST, StackDefinition, load_definition
@@ -88,13 +88,14 @@ class GamedayResult:
 
 
 def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Progress = log.info,
-                on_drill: Callable[[DrillResult], None] | None = None) -> GamedayResult:
+                on_drill: Callable[[DrillResult], None] | None = None,
+                on_event: Callable[[Event], None] | None = None) -> GamedayResult:
     """Run the scenarios one after the other, each on its own fresh stack."""
     definitions = check_inputs(scenarios)
     patterns = sorted({p for d in definitions.values() for p in d.redaction_patterns})
     redactor = Redactor(patterns=patterns)
     run_id = secrets.token_hex(6)
-    journal = Journal(report_dir / "journal.jsonl", redactor)
+    journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
     pool = StackPool(progress)

@@ -218,10 +218,12 @@ def encode(event: Event, redact: Callable[[str], str] = lambda s: s) -> str:
 class Journal:
     """Appends events to a JSON-lines file (and keeps them in memory). Thread-safe."""
 
-    def __init__(self, path: Path | str, redact: Callable[[str], str] = lambda s: s) -> None:
+    def __init__(self, path: Path | str, redact: Callable[[str], str] = lambda s: s,
+                 listener: Callable[[Event], None] | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.redact = redact
+        self.listener = listener  # told of every event once it is written (live progress)
         self._lock = threading.Lock()
         self.events: list[Event] = []
 
@@ -230,7 +232,10 @@ class Journal:
         with self._lock:
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
-            self.events.append(decode(json.loads(line)))
+            written = decode(json.loads(line))
+            self.events.append(written)
+        if self.listener is not None:
+            self.listener(written)
 
 
 # -- reading ------------------------------------------------------------------------------------
