@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from harness.scenario import Scenario
 
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
+EXIT_INTERRUPTED = 130
 DEFAULT_SCENARIOS = "scenarios"
 DEFAULT_REPORTS = Path("reports")
 
@@ -179,7 +180,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         for finding in r.findings:
             print("      " + str(finding).replace("\n", "\n      "), flush=True)
 
-    result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill, on_event=live)
+    try:
+        result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill, on_event=live)
+    except KeyboardInterrupt:
+        live.clear()
+        if (folder / "journal.jsonl").exists():
+            write_reports([folder / "journal.jsonl"], folder)
+            print(f"report of what ran: {folder / HTML_NAME}", file=sys.stderr)
+        raise
     live.clear()
     passed = sum(r.passed for r in result.results)
     write_reports([result.journal], folder)
@@ -315,8 +323,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate_as_interrupt(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that faults are rolled back and stacks removed."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import signal
+
     args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         code: int = args.func(args)
@@ -324,8 +340,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("gameday: interrupted", file=sys.stderr)
-        return 130
+        print("gameday: interrupted; the active fault was rolled back and the stack removed", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return code
 
 

@@ -144,6 +144,7 @@ class Drill:
         self.traffic: SyntheticTraffic | None = None
         self._last_probe_ok: bool | None = None
         self.users: list[str] = []
+        self.interrupted = False
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -230,6 +231,9 @@ class Drill:
             self.find("harness-error", "-", str(exc))
         except Exception as exc:  # a bug or an unexpected failure: still a verdict, still a rollback
             self.find("harness-error", "-", f"{type(exc).__name__}: {exc}")
+        except BaseException:  # Ctrl-C, SIGTERM (raised as KeyboardInterrupt), SystemExit: roll back, then go
+            self.interrupted = True
+            raise
         finally:
             if fixture is not None:
                 with listening(self.record_fault):
@@ -479,6 +483,8 @@ class Drill:
         return [] if anchor is None else list(self.runbook.section(anchor).manual)
 
     def verdict(self) -> str:
+        if self.interrupted:
+            return "interrupted"
         kinds = {f.kind for f in self.result.findings}
         if "harness-error" in kinds:
             return "harness-error"
