@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import uuid
 
 import httpx
@@ -183,3 +184,18 @@ def test_hosts_have_the_tools_a_runbook_uses(chatkit: Stack, service: str) -> No
              "db": "bash psql grep systemctl pg_isready"}[service]
     result = chatkit.host(service).exec(f"for t in {tools}; do command -v $t >/dev/null || echo missing $t; done")
     assert result.stdout == ""
+
+
+def test_nothing_of_the_stack_listens_beyond_loopback_on_this_machine(chatkit: Stack) -> None:
+    """The published ports are bound to 127.0.0.1 only: no listener on 0.0.0.0, [::] or a bridge."""
+    ports = {chatkit.port("app", 8000), chatkit.port("db", 5432)}
+    listing = subprocess.run(["ss", "-Hltn"], capture_output=True, text=True, check=True).stdout
+    listeners = {}
+    for line in listing.splitlines():
+        local = line.split()[3]
+        address, _, port = local.rpartition(":")
+        if port.isdigit() and int(port) in ports:
+            listeners.setdefault(int(port), set()).add(address)
+    assert set(listeners) == ports, f"not listening: {ports - set(listeners)}"
+    for port, addresses in listeners.items():
+        assert addresses == {"127.0.0.1"}, f"port {port} listens on {addresses}"
