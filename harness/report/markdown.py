@@ -108,7 +108,7 @@ def _header(drill: DrillView) -> str:
 
 def _status(drill: DrillView) -> str:
     if drill.verdict == "failed":
-        kinds = _kinds(drill.findings)
+        kinds = drill.finding_kinds
         count = len(drill.findings)
         return f"failed: {count} finding{'s' if count != 1 else ''} ({', '.join(kinds)})"
     return _VERDICTS.get(drill.verdict, _one_line(drill.verdict))
@@ -412,11 +412,3 @@ def _moment(iso: str) -> datetime | None:
 
 def _or_unknown(text: str) -> str:
     return _one_line(text) or "unknown"
-
-
-def _kinds(findings: tuple[FindingView, ...]) -> list[str]:
-    kinds: list[str] = []
-    for finding in findings:
-        if finding.kind not in kinds:
-            kinds.append(finding.kind)
-    return kinds

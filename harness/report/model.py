@@ -89,6 +89,11 @@ class DrillView:
                 items.append(item)
         return tuple(items)
 
+    @property
+    def finding_kinds(self) -> list[str]:
+        """The kinds of this drill's findings, each once, in order of appearance."""
+        return list(dict.fromkeys(f.kind for f in self.findings))
+
     def steps_in(self, phase: str) -> tuple[StepRecorded, ...]:
         return tuple(s for s in self.steps if s.phase == phase)
 

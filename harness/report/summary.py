@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from harness.journal import Metrics
-from harness.report.model import DrillView, FindingView, GamedayView
+from harness.report.model import DrillView, GamedayView
 
 SCHEMA_VERSION = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")  # only ever inside a JSON string, where `\\uXXXX` is valid
@@ -143,7 +143,7 @@ def _testcase(suite: ET.Element, drill: DrillView) -> None:
         ("name", drill.scenario),
         ("time", _seconds(drill.duration)),
     ))
-    kinds = _kinds(drill.findings)
+    kinds = drill.finding_kinds
     if drill.verdict == "failed":
         failure = ET.SubElement(case, "failure", _attrs(
             ("message", ", ".join(kinds) or "failed"),
@@ -221,14 +221,6 @@ def _seconds(value: float) -> str:
 def _attrs(*pairs: tuple[str, str]) -> dict[str, str]:
     """Attributes in the given order (ElementTree keeps insertion order), made XML-safe."""
     return {name: printable(value) for name, value in pairs}
-
-
-def _kinds(findings: tuple[FindingView, ...]) -> list[str]:
-    kinds: list[str] = []
-    for finding in findings:
-        if finding.kind not in kinds:
-            kinds.append(finding.kind)
-    return kinds
 
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
