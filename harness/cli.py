@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from harness import interrupts
 from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
 from harness.journal import PhaseStarted
 from harness.stack.definition import load_definition
@@ -98,6 +99,8 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
     from harness.scenario import load_scenarios
 
     scenarios = load_scenarios(args.scenarios.split(","))
+    if not scenarios:
+        raise BadInput(f"the modules {args.scenarios!r} register no scenario (see `@scenario` in harness.scenario)")
     if args.k:
         scenarios = [s for s in scenarios if any(word in s.id for word in args.k.split(","))]
         if not scenarios:
@@ -168,6 +171,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import HTML_NAME, write_reports
 
     scenarios = _selected(args)
+    if args.report.exists() and not args.report.is_dir():
+        raise BadInput(f"--report {args.report}: is a file; give a folder for the gameday reports")
     folder = args.report / _time.strftime("gameday-%Y%m%d-%H%M%S")
     print(f"gameday: {len(scenarios)} drill(s); journal in {folder}/journal.jsonl", flush=True)
     live = LiveProgress()
@@ -212,6 +217,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         else:
             journals.append(path)
     folder = args.out or journals[0].parent
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"--out {folder}: is a file; give a folder for the reports")
     for written in write_reports(journals, folder):
         print(written)
     return EXIT_OK
@@ -224,9 +231,11 @@ def cmd_shell(args: argparse.Namespace) -> int:
     from harness.stack.launch import prepare
     from harness.stack.stack import Stack
 
-    definition, client, images = prepare(args.stack, progress=_progress)
+    definition = load_definition(args.stack)
     if args.host not in {s.name for s in definition.services}:
-        raise BadInput(f"unknown host {args.host!r}; this stack has: {', '.join(s.name for s in definition.services)}")
+        raise BadInput(f"{args.stack}: unknown host {args.host!r}; this stack has: "
+                       f"{', '.join(s.name for s in definition.services)}")
+    definition, client, images = prepare(definition, progress=_progress)
     docker_cli = shutil.which("docker")
     if docker_cli is None:
         raise BadInput("`gameday shell` needs the docker command line client on PATH")
@@ -323,16 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _terminate_as_interrupt(signum: int, frame: object) -> None:
-    """SIGTERM unwinds like Ctrl-C, so that faults are rolled back and stacks removed."""
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    # SIGTERM unwinds like Ctrl-C; a second one cuts a rollback short; neither stops removing the stack.
+    signal.signal(signal.SIGINT, interrupts.on_signal)
+    signal.signal(signal.SIGTERM, interrupts.on_signal)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
         code: int = args.func(args)
@@ -340,7 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("gameday: interrupted; the active fault was rolled back and the stack removed", file=sys.stderr)
+        rollback = "cut short by a second interrupt" if interrupts.received() > 1 else "rolled back"
+        print(f"gameday: interrupted; the active fault was {rollback} and the stack removed", file=sys.stderr)
         return EXIT_INTERRUPTED
     return code
 

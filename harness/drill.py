@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from harness import interrupts
 from harness.errors import BadInput, ExecError, GamedayError
 from harness.faults.base import FaultError, FaultRecord, listening
 from harness.journal import (
@@ -235,13 +236,19 @@ class Drill:
             self.interrupted = True
             raise
         finally:
-            if fixture is not None:
-                with listening(self.record_fault):
-                    self.roll_back(fixture)
-            for fault in self.result.faults_left:
-                self.find("harness-error", "rollback", f"fault {fault} is still in effect after the drill "
-                          f"(last: {self.result.fault_outcomes[fault]})")
-            self.finish()
+            try:
+                if fixture is not None:
+                    with listening(self.record_fault):
+                        self.roll_back(fixture)
+            except (KeyboardInterrupt, SystemExit):  # a second Ctrl-C cut the rollback short: still journal
+                self.interrupted = True
+                raise
+            finally:
+                with interrupts.shielded():
+                    for fault in self.result.faults_left:
+                        self.find("harness-error", "rollback", f"fault {fault} is still in effect after the drill "
+                                  f"(last: {self.result.fault_outcomes[fault]})")
+                    self.finish()
         return self.result
 
     def bind_variables(self) -> None:

@@ -23,6 +23,7 @@ from harness.errors import BadInput
 
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 8_000  # per recorded output: head and tail kept
+MAX_JOURNAL_BYTES = 500_000_000
 TRUNCATION_MARK = "\n[... {n} characters cut ...]\n"
 
 
@@ -287,7 +288,11 @@ def read_journal(path: Path | str) -> list[Event]:
     """Every event of a journal file; JournalError (file and line) on anything unreadable."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_JOURNAL_BYTES + 1)
+        if len(data) > MAX_JOURNAL_BYTES:
+            raise JournalError(path, None, f"larger than {MAX_JOURNAL_BYTES // 1_000_000} MB: not a journal")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise JournalError(path, None, "no such journal file") from None
     except (OSError, UnicodeDecodeError) as exc:

@@ -18,6 +18,7 @@ import importlib
 import os
 import re
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 SEVERITIES = ("P0", "P1", "P2", "P3", "P4")
 DEFAULT_STEADY_CONSECUTIVE = 5
 _ID = re.compile(r"^[a-z][a-z0-9-]{1,40}$")
+_MODULE = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*$")
 
 HealthCheck = Callable[[], tuple[bool, int | None, str]]
 
@@ -86,6 +88,7 @@ class Scenario:
     checks: tuple[Condition, ...] = ()  # what must hold after the fix (beyond the runbook's own verify)
     steady_consecutive: int = DEFAULT_STEADY_CONSECUTIVE
     min_success_ratio: float | None = None  # legitimate users' success ratio after recovery
+    binds: tuple[str, ...] = ()  # the names `variables` gives values for
     description: str = ""
 
     def with_runbook(self, runbook: Path | str, section: str | None = None) -> Scenario:
@@ -101,9 +104,13 @@ def scenario(id: str, *, stack: Path | str, runbook: Path | str, section: str, o
              variables: Callable[[DrillContext], Mapping[str, str]] | None = None,
              steady: Condition | None = None, checks: Iterable[Condition] = (),
              steady_consecutive: int = DEFAULT_STEADY_CONSECUTIVE, min_success_ratio: float | None = None,
-             title: str | None = None) -> Callable[[Fixture], Fixture]:
-    """Register a generator fixture as a scenario (see the module docstring)."""
-    where = f"scenario {id!r}"
+             binds: Iterable[str] = (), title: str | None = None) -> Callable[[Fixture], Fixture]:
+    """Register a generator fixture as a scenario (see the module docstring).
+
+    `variables` gives the values of the runbook's placeholders; `binds` names them, so that a
+    runbook needing one the scenario does not bind is refused before any container starts."""
+    caller = sys._getframe(1)  # the module that declares the scenario, for error messages
+    where = f"{caller.f_code.co_filename}:{caller.f_lineno}: scenario {id!r}"
     if not _ID.match(id):
         raise BadInput(f"{where}: an id is lowercase letters, digits and dashes")
     if severity not in SEVERITIES:
@@ -125,7 +132,7 @@ def scenario(id: str, *, stack: Path | str, runbook: Path | str, section: str, o
             runbook=Path(runbook), section=section.lstrip("#"), severity=severity, detect_within=detect,
             recover_within=recover, fixture=fixture, observation=observation, variables=variables,
             steady=steady, checks=tuple(checks), steady_consecutive=steady_consecutive,
-            min_success_ratio=min_success_ratio,
+            min_success_ratio=min_success_ratio, binds=tuple(binds),
             description=(fixture.__doc__ or "").strip(),
         )
         return fixture
@@ -140,13 +147,30 @@ def load_scenarios(modules: Iterable[str]) -> list[Scenario]:
     if os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())
     for name in modules:
+        if not _MODULE.match(name):
+            raise BadInput(f"scenario module {name!r} is not a module name (e.g. scenarios or my_project.scenarios)")
         try:
             importlib.import_module(name)
-        except ModuleNotFoundError as exc:
+        except BadInput:
+            raise
+        except SyntaxError as exc:
+            raise BadInput(f"{exc.filename}:{exc.lineno}: scenario module {name!r} is not valid Python: "
+                           f"SyntaxError: {exc.msg}") from None
+        except ImportError as exc:
             if exc.name and name.startswith(exc.name):
                 raise BadInput(f"scenario module {name!r} cannot be imported: {exc}") from None
-            raise
+            raise BadInput(f"{_where(exc)}scenario module {name!r} cannot be imported: {exc} "
+                           f"(install {exc.name or 'it'}, or fix the import)") from None
+        except Exception as exc:
+            raise BadInput(f"{_where(exc)}scenario module {name!r} failed while loading: "
+                           f"{type(exc).__name__}: {exc}") from None
     return [REGISTRY[key] for key in sorted(REGISTRY)]
+
+
+def _where(exc: BaseException) -> str:
+    """`file:line: ` of the innermost frame of the user's code (not importlib's) in a traceback."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith("<frozen")]
+    return f"{frames[-1].filename}:{frames[-1].lineno}: " if frames else ""
 
 
 def get_scenario(id: str) -> Scenario:

@@ -89,4 +89,5 @@ def variables(ctx: DrillContext) -> Mapping[str, str]:
     return {"REQUEST_ID": request_id, "DB_PASSWORD": ctx.stack.secrets["DB_PASSWORD"]}
 
 
-chatkit_scenario = functools.partial(scenario, stack=STACK, runbook=RUNBOOK, observation=WATCH, variables=variables)
+chatkit_scenario = functools.partial(scenario, stack=STACK, runbook=RUNBOOK, observation=WATCH, variables=variables,
+                                     binds=("REQUEST_ID", "DB_PASSWORD"))

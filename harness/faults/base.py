@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
+from harness import interrupts
 from harness.errors import BadInput, GamedayError, InfrastructureError
 from harness.stack.definition import LOCAL_HOST
 from harness.stack.host import ExecResult, Host
@@ -200,8 +201,9 @@ class Fault(abc.ABC):
         A no-op if never injected or already rolled back. Never raises because the fault was
         already gone (the runbook fixed it); raises FaultError, after a "rollback-failed"
         record, when it was in effect and could not be undone (a later call tries again).
+        A first Ctrl-C or SIGTERM waits until the rollback is done; a second cuts it short.
         """
-        with self._lock:
+        with interrupts.polite(), self._lock:
             if self._state in (_State.IDLE, _State.RESTORED, _State.ROLLING_BACK):
                 return  # ROLLING_BACK: re-entered (a signal handler during a rollback)
             before = self._state

@@ -13,6 +13,7 @@ notes (info) are shown but do not fail it. Codes:
     GD022 diagnosis-changes-state   a diagnosis step that starts, stops or kills things
     GD030 unknown-attribute         GD031 bad-attribute-value   GD032 unknown-host
     GD040 unterminated-fence        GD041 expectation-without-command   GD042 bad-front-matter
+    GD044 not-read                  the rest of the document could not be read (nesting too deep)
     GD043 bad-expectation           an expectation that cannot be matched (e.g. invalid regex)
     GD060 not-executed              a block that will not run (indented, or not a shell language)
     GD061 outside-any-phase         a shell block under no Diagnosis/Fix/Verification label
@@ -34,7 +35,8 @@ NAMES = {
     "GD010": "destructive-command", "GD020": "fix-without-verification", "GD021": "diagnosis-without-expectation",
     "GD022": "diagnosis-changes-state", "GD030": "unknown-attribute", "GD031": "bad-attribute-value",
     "GD032": "unknown-host", "GD040": "unterminated-fence", "GD041": "expectation-without-command",
-    "GD042": "bad-front-matter", "GD043": "bad-expectation", "GD060": "not-executed", "GD061": "outside-any-phase",
+    "GD042": "bad-front-matter", "GD043": "bad-expectation", "GD044": "not-read", "GD060": "not-executed",
+    "GD061": "outside-any-phase",
 }
 
 DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (

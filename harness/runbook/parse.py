@@ -38,6 +38,7 @@ from harness.runbook.model import (
 EXECUTABLE_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh"})
 KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
 MAX_RUNBOOK_BYTES = 5_000_000
+MAX_NESTING = 100  # markdown-it stops reading a document nested deeper than this (lists, quotes)
 
 # `**Fix**:`, `**Fix:**`, `**Check** (on the db server):`; group 4 is any text after the colon.
 _LABEL = re.compile(r"^\*\*([^*\n]{1,60}?)(:?)\*\*(?:\s*\([^)\n]{0,80}\))?(:?)\s*(.*)$", re.DOTALL)
@@ -61,9 +62,10 @@ _PHASE_WORDS: tuple[tuple[tuple[str, ...], Phase], ...] = (
 class RunbookReadError(BadInput):
     """The runbook cannot be read as text at all."""
 
-    def __init__(self, path: Path | str, reason: str) -> None:
+    def __init__(self, path: Path | str, reason: str, line: int | None = None) -> None:
         self.path = Path(path)
-        super().__init__(f"{path}: {reason}")
+        self.line = line
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
 
 
 def phase_of_label(label: str) -> Phase | None:
@@ -85,7 +87,8 @@ def slugify(title: str) -> str:
 def read_runbook(path: Path | str) -> str:
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: /dev/zero or a huge file must not eat the memory
+            data = handle.read(MAX_RUNBOOK_BYTES + 1)
     except IsADirectoryError:
         raise RunbookReadError(path, "is a folder, not a markdown file") from None
     except OSError as exc:
@@ -98,7 +101,7 @@ def read_runbook(path: Path | str) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise RunbookReadError(path, f"line {line}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+        raise RunbookReadError(path, f"not UTF-8 text (byte {exc.start}); save it as UTF-8", line) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -193,7 +196,8 @@ class _Parser:
     # -- walking the markdown -----------------------------------------------------------------
 
     def run(self) -> Runbook:
-        tokens = MarkdownIt("commonmark").parse(self.body)
+        tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).parse(self.body)
+        self._check_read_to_the_end(tokens)
         list_items: list[dict[str, object]] = []  # open list items: text, line, has executable code
         index = 0
         while index < len(tokens):
@@ -234,6 +238,17 @@ class _Parser:
             problems=tuple(sorted(self.problems, key=lambda p: p.location.line)),
             line_count=len(self.lines),
         )
+
+    def _check_read_to_the_end(self, tokens: list[Token]) -> None:
+        """markdown-it silently drops the rest of a document nested too deeply: say so."""
+        covered = max((t.map[1] for t in tokens if t.map), default=0)
+        rest = next((n for n in range(covered, len(self.lines)) if self.lines[n].strip()), None)
+        deepest = max(tokens, key=lambda t: t.level, default=None)
+        if deepest is not None and deepest.level >= MAX_NESTING - 2 and deepest.map:
+            rest = deepest.map[0]  # markdown-it gave up there: what follows was not parsed
+        if rest is not None:
+            self.problem("GD044", f"nesting deeper than {MAX_NESTING} levels: nothing from this line on was read "
+                         "(flatten the lists or quotes above)", rest + 1, Severity.ERROR)
 
     @property
     def current(self) -> _SectionDraft:

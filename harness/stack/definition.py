@@ -23,6 +23,7 @@ LOCAL_HOST = "local"
 DEFAULT_HEALTH_TIMEOUT = 60.0
 DEFAULT_HEALTH_INTERVAL = 0.25
 DEFAULT_SECRET_BYTES = 32
+MAX_DEFINITION_BYTES = 1_000_000
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 
@@ -132,7 +133,11 @@ def load_definition(path: Path | str) -> StackDefinition:
     """Read and validate a stack definition; DefinitionError (file and line) on any problem."""
     path = Path(path).resolve()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_DEFINITION_BYTES + 1)
+        if len(raw) > MAX_DEFINITION_BYTES:
+            raise DefinitionError(f"larger than {MAX_DEFINITION_BYTES // 1000} kB: not a stack definition", path=path)
+        text = raw.decode("utf-8")
     except OSError as exc:
         raise DefinitionError(f"cannot read the stack definition: {exc.strerror}", path=path) from exc
     except UnicodeDecodeError as exc:

@@ -24,6 +24,7 @@ import httpx
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
+from harness import interrupts
 from harness.errors import ExecError, StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import (
@@ -131,7 +132,12 @@ class Stack:
                     service=spec.name, evidence=self._redact(result.stdout + result.stderr))
 
     def down(self) -> None:
-        """Remove every container, network and volume of this stack. Idempotent, never raises."""
+        """Remove every container, network and volume of this stack. Idempotent; raises nothing but a
+        Ctrl-C or SIGTERM that arrived meanwhile, once everything is removed (`interrupts.shielded`)."""
+        with interrupts.shielded():
+            self._down()
+
+    def _down(self) -> None:
         wanted = f"{L.STACK_ID}={self.stack_id}"
         try:
             for container in self.client.containers.list(all=True, filters={"label": wanted}):

@@ -622,7 +622,7 @@ def test_binary_file_is_a_read_error_naming_the_file(tmp_path: Path) -> None:
 def test_file_that_is_not_utf8_is_a_read_error_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.md"
     path.write_bytes("# Caf\u00e9\n\n## Men\u00fc\n".encode("latin-1"))
-    assert "line 1: not UTF-8" in str(_read_error(path))
+    assert f"{path}:1: not UTF-8" in str(_read_error(path))
 
 
 def test_folder_is_a_read_error(tmp_path: Path) -> None:
