@@ -10,12 +10,12 @@ Everything is journaled; the verdict is `passed` or the list of findings.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from harness import interrupts
 from harness.errors import BadInput, ExecError, GamedayError
-from harness.faults.base import FaultError, FaultRecord, listening
+from harness.faults.base import FaultRecord, listening
 from harness.journal import (
     CheckRecord,
     DrillFinished,
@@ -118,6 +118,17 @@ def resolve_runbook(scenario: Scenario) -> tuple[Runbook, list[Step], list[Step]
 
     return (runbook, runnable(runbook.diagnosis(section.anchor)), runnable(section.steps_in(Phase.FIX)),
             runnable(section.steps_in(Phase.VERIFY)))
+
+
+def check_bound(scenario: Scenario, runbook: Runbook, steps: Iterable[Step], bound: Iterable[str]) -> None:
+    """BadInput (step's file:line) when a step reads a variable the runbook declares in front matter
+    and the scenario does not bind."""
+    declared, given = set(runbook.front_matter.variables), set(bound)
+    for step in steps:
+        for hole in holes(step.code):
+            if hole.name in declared and hole.name not in given:
+                raise BadInput(f"{step.location}: the runbook needs {hole.name}, which scenario {scenario.id} "
+                               "does not bind (add it to the scenario's variables and binds)")
 
 
 class Drill:
@@ -255,12 +266,7 @@ class Drill:
         if self.scenario.variables is not None:
             self.variables = dict(self.scenario.variables(self.ctx))
         self.ctx.redactor.add(*self.stack.secrets.values())
-        declared = set(self.runbook.front_matter.variables)
-        for step in [*self.diagnosis, *self.fixes, *self.verifies]:
-            for hole in holes(step.code):
-                if hole.name in declared and hole.name not in self.variables:
-                    raise BadInput(f"{step.location}: the runbook needs {hole.name}, which scenario "
-                                   f"{self.scenario.id} does not bind (add it to its variables)")
+        check_bound(self.scenario, self.runbook, [*self.diagnosis, *self.fixes, *self.verifies], self.variables)
 
     def baseline(self) -> None:
         """The negative control: on a healthy stack the diagnosis must say healthy."""
@@ -315,8 +321,6 @@ class Drill:
             next(fixture)
         except StopIteration:
             raise GamedayError(f"scenario {self.scenario.id}: its fixture must yield once") from None
-        except FaultError:
-            raise
         return fixture
 
     def roll_back(self, fixture: Iterator[None]) -> None:

@@ -17,11 +17,10 @@ from pathlib import Path
 import docker
 
 from harness import __version__
-from harness.drill import DrillResult, resolve_runbook, run_drill
+from harness.drill import DrillResult, check_bound, resolve_runbook, run_drill
 from harness.errors import BadInput
 from harness.journal import Event, GamedayFinished, GamedayStarted, Journal, PhaseStarted
 from harness.redact import Redactor
-from harness.runbook.variables import holes
 from harness.scenario import Scenario
 from harness.stack.definition import LOCAL_HOST, StackDefinition, load_definition
 from harness.stack.launch import prepare
@@ -40,12 +39,8 @@ def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
             definitions[path] = load_definition(path)
         hosts = set(definitions[path].hosts)
         runbook, diagnosis, fixes, verifies = resolve_runbook(scenario)
-        declared = set(runbook.front_matter.variables)
+        check_bound(scenario, runbook, [*diagnosis, *fixes, *verifies], scenario.binds)
         for step in [*diagnosis, *fixes, *verifies]:
-            for hole in holes(step.code):
-                if hole.name in declared and hole.name not in scenario.binds:
-                    raise BadInput(f"{step.location}: the runbook needs {hole.name}, which scenario {scenario.id} "
-                                   "does not bind (add it to the scenario's variables and binds)")
             if step.host and step.host not in hosts:
                 raise BadInput(f"{step.location}: host {step.host!r} is not in stack {definitions[path].name} "
                                f"(hosts: {', '.join(sorted(hosts - {LOCAL_HOST}))}, local)")

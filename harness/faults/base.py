@@ -345,3 +345,11 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def wait_healthy_again(stack: Stack, service: str, timeout: float | None, undone: str) -> None:
+    """After a restore: the service must pass its health check again (FaultError otherwise)."""
+    try:
+        stack.wait_healthy(service, timeout=timeout)
+    except Exception as exc:
+        raise FaultError(f"{service} was {undone} but did not become healthy: {exc}") from exc

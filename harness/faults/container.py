@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.faults.base import Fault, FaultError, FaultNotEffective, owned_container
+from harness.faults.base import Fault, FaultNotEffective, owned_container, wait_healthy_again
 from harness.stack.stack import Stack
 from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
 
@@ -62,10 +62,7 @@ class _ContainerFault(Fault):
             container.unpause()
         elif container.status != "running":
             container.start()
-        try:
-            self.stack.wait_healthy(self.service, timeout=self.health_timeout)
-        except Exception as exc:
-            raise FaultError(f"{self.service} was started again but did not become healthy: {exc}") from exc
+        wait_healthy_again(self.stack, self.service, self.health_timeout, "started again")
 
     def ended_detail(self) -> str:
         return f"{self.describe()}: the container was already running again when the harness came to roll back"

@@ -23,7 +23,7 @@ import docker
 import docker.errors
 
 from harness.errors import BadInput
-from harness.faults.base import Fault, FaultError, FaultNotEffective, owned_container, tail
+from harness.faults.base import Fault, FaultError, FaultNotEffective, owned_container, tail, wait_healthy_again
 from harness.stack.definition import ImageRecipe
 from harness.stack.images import Progress, build_lock, ensure_base_image, ensure_image
 from harness.stack.labels import STACK_ID
@@ -133,10 +133,7 @@ class NetworkPartition(Fault):
         for name in self._networks:
             if name not in attached:
                 self.stack.client.networks.get(name).connect(container, aliases=aliases)
-        try:
-            self.stack.wait_healthy(self.service, timeout=self.health_timeout)
-        except Exception as exc:
-            raise FaultError(f"{self.service} was reconnected but did not become healthy: {exc}") from exc
+        wait_healthy_again(self.stack, self.service, self.health_timeout, "reconnected")
 
     def ended_detail(self) -> str:
         return f"{self.describe()}: it was already back on its network when the harness came to roll back"
