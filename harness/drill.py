@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from harness import interrupts
+from harness import interrupts, timing
 from harness.errors import BadInput, ExecError, GamedayError
 from harness.faults.base import FaultRecord, listening
 from harness.journal import (
@@ -199,7 +199,8 @@ class Drill:
         host_name = step.host or self.runbook.front_matter.default_host or self.stack.definition.services[-1].name
         try:
             host = self.stack.host(host_name)
-            run = run_step(step, host, variables=self.variables, until=expect, clock=self.clock)
+            with timing.waiting(timing.RUNBOOK):
+                run = run_step(step, host, variables=self.variables, until=expect, clock=self.clock)
         except (ExecError, BadInput) as exc:
             self.find("step-error", step.ref, f"could not run on {host_name}: {exc}", location=str(step.location))
             return None
@@ -436,7 +437,8 @@ class Drill:
                 break
             if self.clock.now() >= deadline:
                 break
-            self.clock.sleep(RECOVER_POLL)
+            with timing.waiting(timing.STACK):
+                self.clock.sleep(RECOVER_POLL)
         if self.recovered_at is None:
             self.find("fix-failed", self.fixes[-1].ref if self.fixes else "-",
                       f"steady state did not come back within {budget * RECOVER_WAIT_FACTOR:.0f}s of the fix", seen=why)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +17,10 @@ from pathlib import Path
 
 import docker
 
-from harness import __version__
+from harness import __version__, interrupts, timing
 from harness.drill import DrillResult, check_bound, resolve_runbook, run_drill
 from harness.errors import BadInput
-from harness.journal import Event, GamedayFinished, GamedayStarted, Journal, PhaseStarted
+from harness.journal import DrillTimed, Event, GamedayFinished, GamedayStarted, Journal, PhaseStarted
 from harness.redact import Redactor
 from harness.scenario import Scenario
 from harness.stack.definition import LOCAL_HOST, StackDefinition, load_definition
@@ -28,6 +29,7 @@ from harness.stack.stack import Stack
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+BACKGROUND_JOIN_TIMEOUT = 120.0  # a stack start or removal gives up well before (health timeouts are 60 s)
 
 
 def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
@@ -47,33 +49,119 @@ def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
     return definitions
 
 
+class _Background:
+    """A stack being brought up (a spare for the next drill) or taken down, in a thread of its own."""
+
+    def __init__(self, stack: Stack, action: Callable[[], object], what: str) -> None:
+        self.stack = stack
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(action,), name=f"gameday-{what}-{stack.name}",
+                                       daemon=True)
+        self.thread.start()
+
+    def _run(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except BaseException as exc:  # handed to whoever takes the stack
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> bool:
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
+
+
 @dataclass
 class StackPool:
-    """Definitions, a client and built images, made once and shared by the drills of a gameday."""
+    """Fresh stacks for drills, made cheap to wait for.
+
+    Definitions, a client and built images are made once per stack definition. A drill takes a
+    fresh stack (`take`) and gives it back (`give_back`): it is taken down in the background. When
+    the caller knows which scenario comes next, a spare stack for it is brought up in the
+    background while the current drill runs, so the next drill does not wait for a stack start.
+    Every drill still gets a stack nobody used before. `close()` waits for the background work
+    and removes spares nobody took.
+    """
 
     progress: Progress = log.info
     _prepared: dict[Path, tuple[StackDefinition, docker.DockerClient, dict[str, str]]] = field(default_factory=dict)
+    _spares: dict[Path, _Background] = field(default_factory=dict)
+    _downs: list[_Background] = field(default_factory=list)
 
     def stack_for(self, scenario: Scenario) -> Stack:
+        """A new stack (not started) for the scenario's definition."""
         path = scenario.stack.resolve()
         if path not in self._prepared:
             self._prepared[path] = prepare(path, progress=self.progress)
         definition, client, images = self._prepared[path]
         return Stack(definition, images, client=client)
 
+    def take(self, scenario: Scenario, *, ahead: Scenario | None = None) -> Stack:
+        """A fresh, healthy stack for `scenario`: the spare made for it, or one started now. With
+        `ahead`, a spare for that scenario starts in the background."""
+        path = scenario.stack.resolve()
+        spare = self._spares.pop(path, None)
+        if spare is not None:
+            with timing.waiting(timing.STACK):
+                spare.join()
+            if spare.error is None:
+                stack = spare.stack
+            else:
+                log.warning("the spare stack did not start (%s); starting another", spare.error)
+                spare.stack.down()
+                stack = self.stack_for(scenario).up()
+        else:
+            stack = self.stack_for(scenario).up()
+        if ahead is not None:
+            self.make_spare(ahead)
+        return stack
+
+    def make_spare(self, scenario: Scenario) -> None:
+        path = scenario.stack.resolve()
+        if path not in self._spares:
+            spare = self.stack_for(scenario)
+            self._spares[path] = _Background(spare, spare.up, "spare")
+
+    def give_back(self, stack: Stack) -> None:
+        """Take the stack down in the background (`close` waits for it)."""
+        self._downs = [d for d in self._downs if not d.join(0)]
+        self._downs.append(_Background(stack, stack.down, "down"))
+
+    def close(self) -> None:
+        """Remove the spares and wait for every background start and removal. Shielded from
+        Ctrl-C: a spare still starting is removed at once and again once its start gave up."""
+        with interrupts.shielded():
+            spares, self._spares = list(self._spares.values()), {}
+            for spare in spares:
+                spare.stack.down()
+            for work in [*spares, *self._downs]:
+                if not work.join(BACKGROUND_JOIN_TIMEOUT):
+                    log.warning("%s still busy after %ss", work.thread.name, BACKGROUND_JOIN_TIMEOUT)
+            for spare in spares:
+                spare.stack.down()
+            self._downs = []
+
+    def __enter__(self) -> StackPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, redactor: Redactor,
-                         drill_id: str | None = None) -> DrillResult:
-    """Bring a stack up for one drill, run it, and always take the stack down."""
-    stack = pool.stack_for(scenario)
+                         drill_id: str | None = None, *, ahead: Scenario | None = None) -> DrillResult:
+    """Take a fresh stack for one drill (starting a spare for `ahead`), run the drill, give the
+    stack back (taken down in the background), and journal where the time went."""
     drill_id = drill_id or scenario.id
-    redactor.add(*stack.secrets.values())
-    try:
+    with timing.ledger() as book:
         journal.write(PhaseStarted(drill_id, "stack-up", 0.0))
-        stack.up()
-        return run_drill(scenario, stack, journal, redactor, drill_id=drill_id)
-    finally:
-        stack.down()
+        stack = pool.take(scenario, ahead=ahead)
+        try:
+            redactor.add(*stack.secrets.values())
+            return run_drill(scenario, stack, journal, redactor, drill_id=drill_id)
+        finally:
+            pool.give_back(stack)
+            split = book.split()
+            journal.write(DrillTimed(drill_id, split.wall, split.stack, split.runbook, split.overhead))
 
 
 @dataclass
@@ -99,15 +187,16 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
     journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
-    pool = StackPool(progress)
     results = []
     try:
-        for scenario in scenarios:
-            progress(f"drill {scenario.id}: {scenario.title}")
-            result = drill_on_fresh_stack(scenario, pool, journal, redactor)
-            results.append(result)
-            if on_drill is not None:
-                on_drill(result)
+        with StackPool(progress) as pool:
+            for number, scenario in enumerate(scenarios):
+                progress(f"drill {scenario.id}: {scenario.title}")
+                ahead = scenarios[number + 1] if number + 1 < len(scenarios) else None
+                result = drill_on_fresh_stack(scenario, pool, journal, redactor, ahead=ahead)
+                results.append(result)
+                if on_drill is not None:
+                    on_drill(result)
     finally:
         journal.write(GamedayFinished(run_id, tuple((r.scenario.id, r.verdict) for r in results),
                                       round(time.monotonic() - started, 3)))

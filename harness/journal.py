@@ -177,6 +177,20 @@ class DrillFinished:
 
 
 @dataclass(frozen=True)
+class DrillTimed:
+    """Where the drill's wall time went (harness.timing), from taking its stack to giving it back:
+    waiting on the stack (containers, health, faults), in the runbook's commands, and the rest,
+    the harness's own overhead."""
+
+    drill: str
+    wall: float
+    stack: float
+    runbook: float
+    overhead: float
+    at: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True)
 class GamedayFinished:
     run_id: str
     verdicts: tuple[tuple[str, str], ...]  # scenario, verdict
@@ -185,7 +199,7 @@ class GamedayFinished:
 
 
 Event = (GamedayStarted | DrillStarted | PhaseStarted | StepRecorded | FaultRecorded | ProbeTransition | Series
-         | ManualChecklist | FindingRecorded | DrillFinished | GamedayFinished)
+         | ManualChecklist | FindingRecorded | DrillFinished | DrillTimed | GamedayFinished)
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
 
 

@@ -3,8 +3,9 @@
 - ini `gameday_scenarios`: modules that register scenarios (e.g. `scenarios`).
 - A test that asks for the `gameday_drill` fixture is run once per scenario (ids are scenario
   ids, so `-k db-down` selects one; markers `drill` and the severity `p0`..`p4` select by kind).
-  The fixture brings a fresh stack up, runs the drill and tears the stack down: faults never
-  bleed between drills, and pytest-xdist workers each get their own stacks.
+  The fixture takes a fresh stack, runs the drill and tears the stack down: faults never
+  bleed between drills, and pytest-xdist workers each get their own stacks. When the next test
+  of the process is a drill too, its stack starts in the background while this one runs.
 - `gameday_run(scenario_or_id, runbook=..., section=...)` runs a drill on demand (for tests of
   deliberately broken runbooks).
 - `--gameday-report DIR`: where the journal and reports go (default `reports/pytest-<time>`); one
@@ -66,10 +67,11 @@ class GamedaySession:
         self.journal = Journal(report_dir / f"journal-{worker}.jsonl", self.redactor)
         self.pool = StackPool()
         self.count = 0
+        self.upcoming: Any = None  # the scenario of the next drill test of this process, if known
         self.scenario_modules = list(scenario_modules or [])
 
     def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
-            **changes: Any) -> Any:
+            *, ahead: Any = None, **changes: Any) -> Any:
         from harness.gameday import check_inputs, drill_on_fresh_stack
         from harness.scenario import get_scenario, load_scenarios
 
@@ -85,7 +87,7 @@ class GamedaySession:
                 self.redactor.add_pattern(pattern)
         self.count += 1
         return drill_on_fresh_stack(scenario, self.pool, self.journal, self.redactor,
-                                    drill_id=f"{scenario.id}#{self.count}")
+                                    drill_id=f"{scenario.id}#{self.count}", ahead=ahead)
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +97,10 @@ def gameday_session(request: pytest.FixtureRequest) -> Iterator[GamedaySession]:
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
     session = GamedaySession(folder, request.config.getini("gameday_scenarios"))
-    yield session
+    try:
+        yield session
+    finally:
+        session.pool.close()
     if session.journal.path.exists() and "PYTEST_XDIST_WORKER" not in os.environ:
         from harness.report import write_reports
 
@@ -108,7 +113,24 @@ def gameday_run(gameday_session: GamedaySession) -> Callable[..., Any]:
     return gameday_session.run
 
 
+_next_item: dict[str, pytest.Item | None] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Remember which test runs next in this process (a drill's stack can start ahead)."""
+    _next_item["next"] = nextitem
+
+
+def _upcoming_scenario() -> Any:
+    nextitem = _next_item.get("next")
+    callspec = getattr(nextitem, "callspec", None)
+    if nextitem is None or callspec is None or "gameday_drill" not in getattr(nextitem, "fixturenames", ()):
+        return None
+    return callspec.params.get("gameday_scenario")
+
+
 @pytest.fixture
 def gameday_drill(gameday_session: GamedaySession, gameday_scenario: Any) -> Any:
     """The result of this test's scenario, run on a fresh stack."""
-    return gameday_session.run(gameday_scenario)
+    return gameday_session.run(gameday_scenario, ahead=_upcoming_scenario())

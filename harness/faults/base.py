@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from harness import interrupts
+from harness import interrupts, timing
 from harness.errors import BadInput, GamedayError, InfrastructureError
 from harness.stack.definition import LOCAL_HOST
 from harness.stack.host import ExecResult, Host
@@ -163,6 +163,10 @@ class Fault(abc.ABC):
 
     def start(self) -> str:
         """Inject and verify (what `with` does); returns the evidence. Rolls back on failure."""
+        with timing.waiting(timing.STACK):
+            return self._start()
+
+    def _start(self) -> str:
         with self._lock:
             if self._state not in (_State.IDLE, _State.RESTORED):
                 raise RuntimeError(f"{self.describe()}: already injected; roll it back before injecting again")
@@ -203,7 +207,7 @@ class Fault(abc.ABC):
         record, when it was in effect and could not be undone (a later call tries again).
         A first Ctrl-C or SIGTERM waits until the rollback is done; a second cuts it short.
         """
-        with interrupts.polite(), self._lock:
+        with interrupts.polite(), self._lock, timing.waiting(timing.STACK):
             if self._state in (_State.IDLE, _State.RESTORED, _State.ROLLING_BACK):
                 return  # ROLLING_BACK: re-entered (a signal handler during a rollback)
             before = self._state

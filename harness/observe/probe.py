@@ -14,6 +14,7 @@ from types import TracebackType
 
 import httpx
 
+from harness import timing
 from harness.observe.samples import ProbeSample, SampleLog
 from harness.stack.waits import SYSTEM_CLOCK, Clock
 
@@ -102,7 +103,8 @@ class HealthProbe:
 
         False at the timeout, or as soon as the probe has finished without the predicate holding.
         """
-        return self._log.wait_until(predicate, timeout)
+        with timing.waiting(timing.STACK):
+            return self._log.wait_until(predicate, timeout)
 
     def __enter__(self) -> HealthProbe:
         self.start()

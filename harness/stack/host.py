@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import docker.errors
 
+from harness import timing
 from harness.errors import ExecError, ExecTimeout
 
 DEFAULT_EXEC_TIMEOUT = 30.0
@@ -60,6 +61,10 @@ class LocalHost:
 
     def exec(self, command: str, *, timeout: float = DEFAULT_EXEC_TIMEOUT,
              env: Mapping[str, str] | None = None) -> ExecResult:
+        with timing.waiting(timing.STACK):
+            return self._exec(command, timeout, env)
+
+    def _exec(self, command: str, timeout: float, env: Mapping[str, str] | None) -> ExecResult:
         started = time.monotonic()
         try:
             proc = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
@@ -91,6 +96,10 @@ class ContainerHost:
 
     def exec(self, command: str, *, timeout: float = DEFAULT_EXEC_TIMEOUT,
              env: Mapping[str, str] | None = None, user: str = "root") -> ExecResult:
+        with timing.waiting(timing.STACK):
+            return self._exec(command, timeout, env, user)
+
+    def _exec(self, command: str, timeout: float, env: Mapping[str, str] | None, user: str) -> ExecResult:
         container = self._container()
         argv = ["timeout", "-k", str(KILL_AFTER_SECONDS), f"{timeout:g}", "bash", "-c", command]
         started = time.monotonic()

@@ -24,7 +24,7 @@ import httpx
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-from harness import interrupts
+from harness import interrupts, timing
 from harness.errors import ExecError, StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import (
@@ -88,15 +88,16 @@ class Stack:
 
     def up(self) -> Stack:
         _live_stacks.add(self)
-        try:
-            self._network = Network(docker_network_kw={"labels": self.labels()})
-            self._network.name = self.name
-            self._network.create()
-            for spec in self.definition.services:
-                self._start_service(spec)
-        except BaseException:
-            self.down()
-            raise
+        with timing.waiting(timing.STACK):
+            try:
+                self._network = Network(docker_network_kw={"labels": self.labels()})
+                self._network.name = self.name
+                self._network.create()
+                for spec in self.definition.services:
+                    self._start_service(spec)
+            except BaseException:
+                self.down()
+                raise
         return self
 
     def _start_service(self, spec: ServiceSpec) -> None:
@@ -134,7 +135,7 @@ class Stack:
     def down(self) -> None:
         """Remove every container, network and volume of this stack. Idempotent; raises nothing but a
         Ctrl-C or SIGTERM that arrived meanwhile, once everything is removed (`interrupts.shielded`)."""
-        with interrupts.shielded():
+        with interrupts.shielded(), timing.waiting(timing.STACK):
             self._down()
 
     def _down(self) -> None:
@@ -173,7 +174,8 @@ class Stack:
             self.definition.service(service)  # raises a clear error for unknown names
             raise StackStartError(f"{service} is not running in {self.name}", service=service)
         wrapped = self._containers[service].get_wrapped_container()
-        wrapped.reload()
+        with timing.waiting(timing.STACK):
+            wrapped.reload()
         return wrapped
 
     def host(self, name: str) -> Host:
@@ -258,7 +260,8 @@ class Stack:
         if self._http is None:  # one client for all probes: making one per request costs CPU
             self._http = httpx.Client(timeout=HTTP_PROBE_TIMEOUT)
         try:
-            response = self._http.get(url)
+            with timing.waiting(timing.STACK):
+                response = self._http.get(url)
         except httpx.HTTPError as exc:
             return False, f"GET {check.path}: {type(exc).__name__}"
         return response.status_code == check.status, f"GET {check.path}: {response.status_code} {response.text[:200]}"

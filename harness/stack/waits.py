@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from harness import timing
+
 T = TypeVar("T")
 
 
@@ -37,6 +39,11 @@ def wait_for(probe: Callable[[], tuple[bool, str]], *, what: str, timeout: float
     """
     if not (timeout > 0 and interval > 0):  # also rejects NaN
         raise ValueError(f"wait_for needs a positive timeout and interval, got {timeout!r}, {interval!r}")
+    with timing.waiting(timing.STACK):
+        return _poll(probe, what, timeout, interval, clock)
+
+
+def _poll(probe: Callable[[], tuple[bool, str]], what: str, timeout: float, interval: float, clock: Clock) -> str:
     deadline = clock.now() + timeout
     last = "nothing yet"
     while True:
