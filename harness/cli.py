@@ -19,8 +19,7 @@ from harness.journal import PhaseStarted
 from harness.stack.definition import load_definition
 
 if TYPE_CHECKING:
-    from harness.drill import DrillResult
-    from harness.journal import Event
+    from harness.journal import DrillFinished, Event
     from harness.scenario import Scenario
 
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
@@ -32,6 +31,7 @@ EXAMPLES = """\
 examples:
   gameday run                         the gameday: every scenario, each on a fresh stack
   gameday run -k db-down              only the scenarios whose id contains db-down
+  gameday run --jobs 2                the gameday on two stacks at once
   gameday list                        scenarios and the runbook sections they drill
   gameday build                       make the reference stack's images (only what changed)
   gameday check                       bring the stack up, show its health, tear it down
@@ -105,6 +105,13 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
         scenarios = [s for s in scenarios if any(word in s.id for word in args.k.split(","))]
         if not scenarios:
             raise BadInput(f"-k {args.k!r} selects no scenario (`gameday list` shows them)")
+    if getattr(args, "only", ""):
+        by_id = {s.id: s for s in scenarios}
+        wanted = args.only.split(",")
+        unknown = [i for i in wanted if i not in by_id]
+        if unknown:
+            raise BadInput(f"--only: no scenario {', '.join(unknown)} (`gameday list` shows them)")
+        scenarios = [by_id[i] for i in wanted]
     return scenarios
 
 
@@ -120,17 +127,17 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}s"
 
 
-def summary_table(results: Sequence[DrillResult]) -> str:
-    """The end-of-gameday table: one row per drill."""
+def summary_table(drills: Sequence[DrillFinished]) -> str:
+    """The end-of-gameday table: one row per drill (from the journal, whichever process ran it)."""
     rows = [("scenario", "verdict", "detect / budget", "recover / budget", "failed requests", "findings")]
-    for r in results:
-        m = r.metrics
+    for d in drills:
+        m = d.metrics
         rows.append((
-            r.scenario.id, r.verdict,
+            d.scenario, d.verdict,
             f"{_seconds(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
             f"{_seconds(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
             f"{m.requests_failed}/{m.requests_total}" if m else "-",
-            ", ".join(dict.fromkeys(f.kind for f in r.findings)) or "none",
+            ", ".join(dict.fromkeys(d.findings)) or "none",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
@@ -138,7 +145,8 @@ def summary_table(results: Sequence[DrillResult]) -> str:
 
 
 class LiveProgress:
-    """Which drill and phase is running: a spinner line on a terminal, plain lines elsewhere."""
+    """Which drill and phase is running: a spinner line on a terminal, plain lines elsewhere; a
+    line per drill with its verdict and findings as each one ends."""
 
     SPINNER = "|/-\\"
 
@@ -146,8 +154,18 @@ class LiveProgress:
         self.stream = stream
         self.tty = stream.isatty()
         self.ticks = 0
+        self.findings: dict[str, list[str]] = {}
 
     def __call__(self, event: Event) -> None:
+        from harness.journal import DrillFinished, FindingRecorded
+
+        if isinstance(event, FindingRecorded):
+            from harness.drill import Finding
+
+            finding = Finding(event.kind, event.step, event.message, event.location, event.expected, event.seen)
+            self.findings.setdefault(event.drill, []).append(str(finding))
+        elif isinstance(event, DrillFinished):
+            self.drill_ended(event)
         if not isinstance(event, PhaseStarted):
             return
         self.ticks += 1
@@ -163,43 +181,56 @@ class LiveProgress:
             self.stream.write("\r\033[K")
             self.stream.flush()
 
+    def drill_ended(self, event: DrillFinished) -> None:
+        self.clear()
+        m = event.metrics
+        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
+        lines = [f"  {event.scenario:<18} {event.verdict.upper():<14} {times}".rstrip()]
+        lines += ["      " + text.replace("\n", "\n      ") for text in self.findings.pop(event.drill, [])]
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+
 
 def cmd_run(args: argparse.Namespace) -> int:
     import time as _time
 
     from harness.gameday import run_gameday
+    from harness.parallel import MAX_JOBS, run_lane, run_parallel
     from harness.report import HTML_NAME, write_reports
 
     scenarios = _selected(args)
     if args.report.exists() and not args.report.is_dir():
         raise BadInput(f"--report {args.report}: is a file; give a folder for the gameday reports")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise BadInput(f"--jobs {args.jobs}: give 1 to {MAX_JOBS} stacks at once")
+    if args.lane:  # one lane of `--jobs N`: the parent made the folder and renders the reports
+        return run_lane(scenarios, args.report, args.lane)
     folder = args.report / _time.strftime("gameday-%Y%m%d-%H%M%S")
-    print(f"gameday: {len(scenarios)} drill(s); journal in {folder}/journal.jsonl", flush=True)
+    jobs = min(args.jobs, len(scenarios))
+    on = f" on {jobs} stacks at once" if jobs > 1 else ""
+    print(f"gameday: {len(scenarios)} drill(s){on}; journal in {folder}/journal.jsonl", flush=True)
     live = LiveProgress()
-
-    def on_drill(r: DrillResult) -> None:
-        live.clear()
-        m = r.metrics
-        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
-        print(f"  {r.scenario.id:<18} {r.verdict.upper():<14} {times}", flush=True)
-        for finding in r.findings:
-            print("      " + str(finding).replace("\n", "\n      "), flush=True)
-
     try:
-        result = run_gameday(scenarios, folder, progress=_progress, on_drill=on_drill, on_event=live)
+        if jobs > 1:
+            result = run_parallel(scenarios, folder, jobs, modules=args.scenarios, progress=_progress, on_event=live)
+        else:
+            result = run_gameday(scenarios, folder, progress=_progress, on_event=live)
     except KeyboardInterrupt:
         live.clear()
-        if (folder / "journal.jsonl").exists():
-            write_reports([folder / "journal.jsonl"], folder)
+        journals = sorted(folder.glob("journal*.jsonl"))
+        if journals:
+            write_reports(journals, folder)
             print(f"report of what ran: {folder / HTML_NAME}", file=sys.stderr)
         raise
     live.clear()
-    passed = sum(r.passed for r in result.results)
-    write_reports([result.journal], folder)
-    print(f"\n{summary_table(result.results)}\n")
-    print(f"gameday: {passed}/{len(result.results)} drill(s) passed in {result.seconds:.0f}s")
+    passed = sum(d.verdict == "passed" for d in result.finished)
+    write_reports(result.journals, folder)
+    print(f"\n{summary_table(result.finished)}\n")
+    if result.missing:
+        print(f"gameday: never ran to an end: {', '.join(result.missing)}", file=sys.stderr)
+    print(f"gameday: {passed}/{len(scenarios)} drill(s) passed in {result.seconds:.0f}s")
     print(f"report: {folder / HTML_NAME}  (history: {args.report / 'index.html'})")
-    if any(r.verdict == "harness-error" for r in result.results):
+    if result.missing or any(d.verdict == "harness-error" for d in result.finished):
         return EXIT_INFRASTRUCTURE
     return EXIT_OK if result.passed else EXIT_FINDINGS
 
@@ -289,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_args(p)
     p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
                    help=f"where the gameday folder goes (default: {DEFAULT_REPORTS})")
+    p.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                   help="run drills on N stacks at once, each drill still on a fresh stack (default: 1)")
+    p.add_argument("--only", metavar="IDS", default="", help=argparse.SUPPRESS)  # exact ids, for lanes
+    p.add_argument("--lane", type=int, default=0, help=argparse.SUPPRESS)  # a lane process of --jobs
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("list", help="list scenarios and the runbook sections they drill",
                        epilog="example: gameday list -k storm")

@@ -8,6 +8,7 @@ up, runs the drill and always tears the stack down.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -20,7 +21,15 @@ import docker
 from harness import __version__, interrupts, timing
 from harness.drill import DrillResult, check_bound, resolve_runbook, run_drill
 from harness.errors import BadInput
-from harness.journal import DrillTimed, Event, GamedayFinished, GamedayStarted, Journal, PhaseStarted
+from harness.journal import (
+    DrillFinished,
+    DrillTimed,
+    Event,
+    GamedayFinished,
+    GamedayStarted,
+    Journal,
+    PhaseStarted,
+)
 from harness.redact import Redactor
 from harness.scenario import Scenario
 from harness.stack.definition import LOCAL_HOST, StackDefinition, load_definition
@@ -95,9 +104,9 @@ class StackPool:
         definition, client, images = self._prepared[path]
         return Stack(definition, images, client=client)
 
-    def take(self, scenario: Scenario, *, ahead: Scenario | None = None) -> Stack:
-        """A fresh, healthy stack for `scenario`: the spare made for it, or one started now. With
-        `ahead`, a spare for that scenario starts in the background."""
+    def take(self, scenario: Scenario, *, ahead: Callable[[], Scenario | None] | None = None) -> Stack:
+        """A fresh, healthy stack for `scenario`: the spare made for it, or one started now. Then
+        `ahead()` says which scenario comes next, if any: a spare for it starts in the background."""
         path = scenario.stack.resolve()
         spare = self._spares.pop(path, None)
         if spare is not None:
@@ -111,8 +120,9 @@ class StackPool:
                 stack = self.stack_for(scenario).up()
         else:
             stack = self.stack_for(scenario).up()
-        if ahead is not None:
-            self.make_spare(ahead)
+        upcoming = ahead() if ahead is not None else None
+        if upcoming is not None:
+            self.make_spare(upcoming)
         return stack
 
     def make_spare(self, scenario: Scenario) -> None:
@@ -148,9 +158,11 @@ class StackPool:
 
 
 def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, redactor: Redactor,
-                         drill_id: str | None = None, *, ahead: Scenario | None = None) -> DrillResult:
-    """Take a fresh stack for one drill (starting a spare for `ahead`), run the drill, give the
-    stack back (taken down in the background), and journal where the time went."""
+                         drill_id: str | None = None, *,
+                         ahead: Callable[[], Scenario | None] | None = None) -> DrillResult:
+    """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
+    run the drill, give the stack back (taken down in the background), and journal where the
+    time went."""
     drill_id = drill_id or scenario.id
     with timing.ledger() as book:
         journal.write(PhaseStarted(drill_id, "stack-up", 0.0))
@@ -164,40 +176,109 @@ def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, 
             journal.write(DrillTimed(drill_id, split.wall, split.stack, split.runbook, split.overhead))
 
 
+class Claims:
+    """The scenarios of a gameday, taken in order, each by one taker only.
+
+    Without a folder, one process takes them all. With a folder, several lanes (processes)
+    share the list: a lane claims a scenario by creating its claim file exclusively, so each
+    drill runs once, and a lane that is free takes the next one nobody claimed.
+    """
+
+    def __init__(self, scenarios: Sequence[Scenario], folder: Path | None = None) -> None:
+        self.scenarios = list(scenarios)
+        self.folder = folder
+        self._next = 0
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def next(self) -> Scenario | None:
+        while self._next < len(self.scenarios):
+            number, scenario = self._next, self.scenarios[self._next]
+            self._next += 1
+            if self.folder is None:
+                return scenario
+            try:
+                fd = os.open(self.folder / f"{number:04d}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                continue
+            os.write(fd, f"{os.getpid()} {scenario.id}\n".encode())
+            os.close(fd)
+            return scenario
+        return None
+
+
+def run_drills(claims: Claims, pool: StackPool, journal: Journal, redactor: Redactor, *,
+               progress: Progress = log.info, on_drill: Callable[[DrillResult], None] | None = None
+               ) -> list[DrillResult]:
+    """Run the drills this process claims, one after the other, each on a fresh stack; the stack
+    of the next one starts while the current one runs."""
+    results = []
+    upcoming: list[Scenario | None] = []
+
+    def claim_next() -> Scenario | None:
+        # Claimed once this drill has its stack, not before: a lane that starts a moment later
+        # still finds work, and the spare has the whole drill to start.
+        upcoming.append(claims.next())
+        return upcoming[-1]
+
+    current = claims.next()
+    while current is not None:
+        progress(f"drill {current.id}: {current.title}")
+        upcoming.clear()
+        result = drill_on_fresh_stack(current, pool, journal, redactor, ahead=claim_next)
+        results.append(result)
+        if on_drill is not None:
+            on_drill(result)
+        current = upcoming[-1] if upcoming else claims.next()
+    return results
+
+
 @dataclass
 class GamedayResult:
     run_id: str
-    journal: Path
-    results: list[DrillResult]
+    journals: list[Path]  # the gameday's own journal first, then one per lane when drills ran in parallel
+    scenarios: tuple[str, ...]
+    finished: list[DrillFinished]  # one per drill that came to an end, in the order they ended
     seconds: float
+    results: list[DrillResult] = field(default_factory=list)  # in-process drills only (sequential)
+
+    @property
+    def journal(self) -> Path:
+        return self.journals[0]
+
+    @property
+    def missing(self) -> list[str]:
+        """Scenarios that never came to an end (a lane that failed before running them)."""
+        done = {f.scenario for f in self.finished}
+        return [s for s in self.scenarios if s not in done]
 
     @property
     def passed(self) -> bool:
-        return all(r.passed for r in self.results)
+        return not self.missing and all(f.verdict == "passed" for f in self.finished)
+
+
+def gameday_redactor(definitions: dict[Path, StackDefinition]) -> Redactor:
+    return Redactor(patterns=sorted({p for d in definitions.values() for p in d.redaction_patterns}))
 
 
 def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Progress = log.info,
                 on_drill: Callable[[DrillResult], None] | None = None,
                 on_event: Callable[[Event], None] | None = None) -> GamedayResult:
-    """Run the scenarios one after the other, each on its own fresh stack."""
+    """Run the scenarios one after the other, each on its own fresh stack (`harness.parallel`
+    runs them on several stacks at once)."""
     definitions = check_inputs(scenarios)
-    patterns = sorted({p for d in definitions.values() for p in d.redaction_patterns})
-    redactor = Redactor(patterns=patterns)
+    redactor = gameday_redactor(definitions)
     run_id = secrets.token_hex(6)
     journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
-    results = []
+    results: list[DrillResult] = []
     try:
         with StackPool(progress) as pool:
-            for number, scenario in enumerate(scenarios):
-                progress(f"drill {scenario.id}: {scenario.title}")
-                ahead = scenarios[number + 1] if number + 1 < len(scenarios) else None
-                result = drill_on_fresh_stack(scenario, pool, journal, redactor, ahead=ahead)
-                results.append(result)
-                if on_drill is not None:
-                    on_drill(result)
+            results = run_drills(Claims(scenarios), pool, journal, redactor, progress=progress, on_drill=on_drill)
     finally:
         journal.write(GamedayFinished(run_id, tuple((r.scenario.id, r.verdict) for r in results),
                                       round(time.monotonic() - started, 3)))
-    return GamedayResult(run_id, journal.path, results, time.monotonic() - started)
+    finished = [e for e in journal.events if isinstance(e, DrillFinished)]
+    return GamedayResult(run_id, [journal.path], tuple(s.id for s in scenarios), finished,
+                         time.monotonic() - started, results)

@@ -123,6 +123,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _upcoming_scenario() -> Any:
+    """The scenario of the next test of this process, when it is a drill too."""
     nextitem = _next_item.get("next")
     callspec = getattr(nextitem, "callspec", None)
     if nextitem is None or callspec is None or "gameday_drill" not in getattr(nextitem, "fixturenames", ()):
@@ -133,4 +134,4 @@ def _upcoming_scenario() -> Any:
 @pytest.fixture
 def gameday_drill(gameday_session: GamedaySession, gameday_scenario: Any) -> Any:
     """The result of this test's scenario, run on a fresh stack."""
-    return gameday_session.run(gameday_scenario, ahead=_upcoming_scenario())
+    return gameday_session.run(gameday_scenario, ahead=_upcoming_scenario)

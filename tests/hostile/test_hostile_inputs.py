@@ -307,6 +307,9 @@ CASES = [
     pytest.param(Case(("run", "--frobnicate"), 2, ("unrecognized arguments: --frobnicate",)),
                  id="cli-unknown-option", marks=DOCKER),
     pytest.param(Case(("lint",), 2, ("required: RUNBOOK",)), id="cli-lint-without-file"),
+    pytest.param(Case(("run", "--jobs", "0"), 2, ("--jobs 0: give 1 to 8 stacks at once",)), id="cli-run-jobs-zero",
+                 marks=DOCKER),
+    pytest.param(Case(("run", "--jobs", "two"), 2, ("invalid int value: 'two'",)), id="cli-run-jobs-not-a-number"),
     pytest.param(Case(("run", "-k", "db-down", "--report", "@T/reports.txt"), 2, ("@T/reports.txt",),
                       make=report_file), id="cli-run-report-is-a-file", marks=[DOCKER, bug(
                           "harness/cli.py cmd_run / harness/journal.py Journal.__init__: `gameday run --report FILE` "

@@ -35,7 +35,7 @@ def test_the_spare_is_a_fresh_healthy_stack_and_the_used_one_goes(chatkit_parts:
     docker_client = chatkit_parts[1]
     first_drill, next_drill = scenario("db-down"), scenario("pool-exhausted")
     with StackPool() as pool:
-        first = pool.take(first_drill, ahead=next_drill)
+        first = pool.take(first_drill, ahead=lambda: next_drill)
         assert healthy(first)
         wait_for(lambda: (len(stack_ids_alive(docker_client) - {first.stack_id}) == 1, "no spare container yet"),
                  what="the spare stack starting in the background", timeout=30, interval=0.1)
@@ -52,7 +52,7 @@ def test_the_spare_is_a_fresh_healthy_stack_and_the_used_one_goes(chatkit_parts:
 def test_close_removes_a_spare_nobody_took(chatkit_parts: Parts) -> None:
     docker_client = chatkit_parts[1]
     pool = StackPool()
-    first = pool.take(scenario(), ahead=scenario())
+    first = pool.take(scenario(), ahead=scenario)
     pool.give_back(first)
     pool.close()  # the spare may still be starting: it is removed anyway
     assert stack_ids_alive(docker_client) == set()

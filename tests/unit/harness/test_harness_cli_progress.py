@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 from harness.cli import LiveProgress, summary_table
-from harness.drill import DrillResult, Finding
-from harness.journal import FaultRecorded, Metrics, PhaseStarted
-from harness.scenario import Observation, Scenario
+from harness.journal import DrillFinished, FaultRecorded, FindingRecorded, Metrics, PhaseStarted
 
-
-def result(verdict: str, findings: list[Finding], metrics: Metrics | None) -> DrillResult:
-    scenario = Scenario(id="db-down", title="t", stack=Path("s.toml"), runbook=Path("R.md"), section="6a",
-                        severity="P0", detect_within=10.0, recover_within=60.0, fixture=lambda _ctx: iter(()),
-                        observation=Observation(health=lambda _stack: lambda: (True, 200, "")))
-    return DrillResult(scenario, "db-down", verdict, findings, metrics)
+METRICS = Metrics(True, True, 0.6, 1.0, 2.0, 1.4, 1.5, 10.0, 60.0, 6, 3, ("synthetic-1",), 1.0, ())
 
 
 def test_summary_table_has_a_row_per_drill_with_budgets_and_finding_kinds() -> None:
-    metrics = Metrics(True, True, 0.6, 1.0, 2.0, 1.4, 1.5, 10.0, 60.0, 6, 3, ("synthetic-1",), 1.0, ())
-    ok = result("passed", [], metrics)
-    bad = result("failed", [Finding("slow-recovery", "fix", "slow"), Finding("slow-recovery", "fix", "again"),
-                            Finding("verify-failed", "v", "no")], None)
+    ok = DrillFinished("db-down", "db-down", "passed", (), METRICS, 9.0)
+    bad = DrillFinished("db-down#2", "db-down", "failed", ("slow-recovery", "slow-recovery", "verify-failed"),
+                        None, 9.0)
     lines = summary_table([ok, bad]).splitlines()
     assert lines[0].split() == ["scenario", "verdict", "detect", "/", "budget", "recover", "/", "budget", "failed",
                                 "requests", "findings"]
@@ -42,3 +33,19 @@ def test_live_progress_prints_phases_only_and_plain_lines_off_a_terminal() -> No
     assert stream.getvalue().splitlines() == ["  db-down            inject     t=  1.2s",
                                               "  db-down            fix        t=  2.5s"]
     assert "\r" not in stream.getvalue()
+
+
+def test_live_progress_prints_each_drill_with_its_findings_when_it_ends() -> None:
+    """Events, not results: the same lines whether the drill ran here or in a lane process."""
+    stream = io.StringIO()
+    live = LiveProgress(stream)
+    live(FindingRecorded("pool#1", "fix-failed", "6b[3]", "no recovery", "RUNBOOK.md:450", "ok", "503", 4.0))
+    live(DrillFinished("db-down", "db-down", "passed", (), METRICS, 9.0))
+    live(DrillFinished("pool#1", "pool-exhausted", "failed", ("fix-failed",), None, 12.0))
+    assert stream.getvalue().splitlines() == [
+        "  db-down            PASSED         detect 0.6s, recover 1.4s",
+        "  pool-exhausted     FAILED",
+        "      fix-failed: 6b[3] (RUNBOOK.md:450): no recovery",
+        "          expected: ok",
+        "          seen: 503",
+    ]
