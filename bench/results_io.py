@@ -9,9 +9,17 @@ from typing import Any
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def publish(name: str, figures: dict[str, Any]) -> None:
+def save(name: str, figures: dict[str, Any]) -> Path:
+    """Write the figures to bench/results/NAME.json (kept out of git); the path written."""
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps(figures, indent=2) + "\n")
+    return path
+
+
+def publish(name: str, figures: dict[str, Any]) -> None:
+    """save(), and print the figures one per line."""
+    save(name, figures)
     width = max(len(k) for k in figures)
     for key, value in figures.items():
         print(f"{key:<{width}}  {value}")
