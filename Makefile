@@ -6,9 +6,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= stack/chatkit/stack.toml
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv docker images browser gameday test unit lint clean
+.PHONY: help venv docker images browser gameday bench test unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -38,6 +39,9 @@ browser: ## headless Chromium for the report's browser test (Debian's package, i
 
 gameday: images ## the main job: a full gameday (every drill, each on a fresh stack) against the reference stack
 	$(BIN)/gameday run
+
+bench: images ## every benchmark (cold start too: ~15 min), one table + bench/results/all.json; BENCH_ARGS="--skip-cold"
+	$(BIN)/python bench/bench_all.py $(BENCH_ARGS)
 
 lint: venv ## ruff and mypy (strict on harness/)
 	$(BIN)/ruff check .
