@@ -1,8 +1,9 @@
 """One drill: a scenario's fault on a running stack, the runbook's own steps, and a verdict.
 
-The lifecycle (DESIGN.md "Drill lifecycle"): baseline (the negative control: the diagnosis must
-not fire on a healthy stack), observe (probes and synthetic users for the whole drill), inject
-at t0 and prove it, detect, diagnose (the fault-time expectations must hold), fix (the runbook's
+The lifecycle (DESIGN.md "Drill lifecycle"): observe (probes and synthetic users for the whole
+drill, from here on), baseline (the negative control: the diagnosis must not fire on a healthy
+stack; it runs while the observers warm up), inject at t0 once the probes see the stack healthy
+and prove it, detect, diagnose (the fault-time expectations must hold), fix (the runbook's
 commands verbatim), recover (steady state within the budget), verify, and ALWAYS roll back.
 Everything is journaled; the verdict is `passed` or the list of findings.
 """
@@ -86,6 +87,7 @@ class DrillResult:
     findings: list[Finding] = field(default_factory=list)
     metrics: Metrics | None = None
     fault_outcomes: dict[str, str] = field(default_factory=dict)  # fault -> its last recorded action
+    stack_id: str = ""  # the stack it ran on (its objects carry this id as a label)
 
     @property
     def faults_left(self) -> list[str]:
@@ -140,7 +142,7 @@ class Drill:
         self.stack = stack
         self.journal = journal
         self.clock = clock
-        self.result = DrillResult(scenario, drill_id or scenario.id)
+        self.result = DrillResult(scenario, drill_id or scenario.id, stack_id=stack.stack_id)
         self.ctx = DrillContext(scenario, stack, redactor, clock)
         self.runbook, self.diagnosis, self.fixes, self.verifies = resolve_runbook(scenario)
         self.variables: dict[str, str] = {}
@@ -230,8 +232,9 @@ class Drill:
         try:
             with listening(self.record_fault):
                 self.bind_variables()
-                self.baseline()
                 with self.observing():
+                    self.baseline()  # while the observers warm up: a healthy stack under normal traffic
+                    self.warmed_up()
                     fixture = self.inject()
                     self.detect()
                     self.diagnose()
@@ -304,14 +307,18 @@ class Drill:
             stack.enter_context(self.probe)
             if self.traffic is not None:
                 stack.enter_context(self.traffic)
-            warm = self.probe.wait_until(
-                lambda samples: len(samples) >= WARMUP_OK_SAMPLES and all(s.ok for s in samples[-WARMUP_OK_SAMPLES:]),
-                timeout=WARMUP_TIMEOUT)
-            if not warm:
-                latest = self.probe.latest()
-                raise GamedayError(f"the stack did not look healthy to the probes before the fault "
-                                   f"(last probe: {latest.detail if latest else 'none'})")
             yield
+
+    def warmed_up(self) -> None:
+        """The probes must see a healthy stack before the fault goes in."""
+        assert self.probe is not None
+        warm = self.probe.wait_until(
+            lambda samples: len(samples) >= WARMUP_OK_SAMPLES and all(s.ok for s in samples[-WARMUP_OK_SAMPLES:]),
+            timeout=WARMUP_TIMEOUT)
+        if not warm:
+            latest = self.probe.latest()
+            raise GamedayError(f"the stack did not look healthy to the probes before the fault "
+                               f"(last probe: {latest.detail if latest else 'none'})")
 
     def inject(self) -> Iterator[None]:
         self.phase("inject")

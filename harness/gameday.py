@@ -132,9 +132,14 @@ class StackPool:
             self._spares[path] = _Background(spare, spare.up, "spare")
 
     def give_back(self, stack: Stack) -> None:
-        """Take the stack down in the background (`close` waits for it)."""
+        """Take the stack down in the background (`settle` and `close` wait for it)."""
         self._downs = [d for d in self._downs if not d.join(0)]
         self._downs.append(_Background(stack, stack.down, "down"))
+
+    def settle(self) -> None:
+        """Wait until every stack given back is removed."""
+        for work in self._downs:
+            work.join(BACKGROUND_JOIN_TIMEOUT)
 
     def close(self) -> None:
         """Remove the spares and wait for every background start and removal. Shielded from
