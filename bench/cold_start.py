@@ -63,7 +63,7 @@ def base_note(client: docker.DockerClient) -> str:
 
 def refuse_if_in_use(client: docker.DockerClient) -> None:
     ids = {image.id for image in harness_images(client)}
-    users = [c.name for c in client.containers.list() if c.attrs.get("Image") in ids]
+    users = [c.name for c in client.containers.list(ignore_removed=True) if c.attrs.get("Image") in ids]
     if users:
         raise ImagesInUse(f"{len(users)} running container(s) use gameday/* images ({', '.join(users[:3])}"
                           f"{', ...' if len(users) > 3 else ''}); cold start not measured")

@@ -160,7 +160,7 @@ class MemorySampler:
         pids = descendants(self.root_pid) - {self.root_pid}
         labels = {str(pid) for pid in pids}
         with contextlib.suppress(docker.errors.APIError):
-            running = self.client.containers.list(filters={"label": STACK_ID})
+            running = self.client.containers.list(ignore_removed=True, filters={"label": STACK_ID})
             return pids, [c for c in running if c.labels.get(PID) in labels]
         return pids, []
 

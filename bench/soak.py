@@ -63,7 +63,7 @@ def verdicts_of(report: Path) -> dict[str, str]:
 
 def labelled(client: docker.DockerClient, pid: int) -> list[str]:
     label = {"label": f"{PID}={pid}"}
-    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+    return ([f"container {c.name}" for c in client.containers.list(ignore_removed=True, all=True, filters=label)]
             + [f"network {n.name}" for n in client.networks.list(filters=label)]
             + [f"volume {v.name}" for v in client.volumes.list(filters=label)])
 

@@ -46,7 +46,7 @@ def _remove(client: docker.DockerClient, wanted: Callable[[dict[str, str]], bool
     counts = {"containers": 0, "networks": 0, "volumes": 0}
     label_filter = {"label": L.RUN}
     kinds: list[tuple[str, Callable[[], list[Any]], Callable[[Any], None]]] = [
-        ("containers", lambda: client.containers.list(all=True, filters=label_filter),
+        ("containers", lambda: client.containers.list(ignore_removed=True, all=True, filters=label_filter),
          lambda c: c.remove(force=True, v=True)),
         ("networks", lambda: client.networks.list(filters=label_filter), lambda n: n.remove()),
         ("volumes", lambda: client.volumes.list(filters=label_filter), lambda v: v.remove(force=True)),
@@ -84,7 +84,8 @@ def remove_run(client: docker.DockerClient, run_id: str) -> Reaped:
 def leftovers(client: docker.DockerClient, run_id: str | None = None) -> list[str]:
     """Names of harness objects still present (of one run, or of all): for checks and tests."""
     label = f"{L.RUN}={run_id}" if run_id else L.RUN
-    names = [f"container {c.name}" for c in client.containers.list(all=True, filters={"label": label})]
+    containers = client.containers.list(ignore_removed=True, all=True, filters={"label": label})
+    names = [f"container {c.name}" for c in containers]
     names += [f"network {n.name}" for n in client.networks.list(filters={"label": label})]
     names += [f"volume {v.name}" for v in client.volumes.list(filters={"label": label})]
     return names

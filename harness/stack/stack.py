@@ -141,7 +141,7 @@ class Stack:
     def _down(self) -> None:
         wanted = f"{L.STACK_ID}={self.stack_id}"
         try:
-            for container in self.client.containers.list(all=True, filters={"label": wanted}):
+            for container in self.client.containers.list(ignore_removed=True, all=True, filters={"label": wanted}):
                 with contextlib.suppress(docker.errors.NotFound):
                     container.remove(force=True, v=True)
             for network in self.client.networks.list(filters={"label": wanted}):

@@ -384,8 +384,8 @@ def containers_of(outcome: Outcome) -> tuple[list[str], list[str]]:
         events = client.events(since=outcome.started - 1, until=time.time(), decode=True,
                                filters={"type": "container", "event": "create", "label": label})
         created = [str(e.get("Actor", {}).get("Attributes", {}).get("name", e.get("id"))) for e in events]
-        left = [c.name for c in client.containers.list(all=True, filters={"label": label})]
-        for container in client.containers.list(all=True, filters={"label": label}):
+        left = [c.name for c in client.containers.list(ignore_removed=True, all=True, filters={"label": label})]
+        for container in client.containers.list(ignore_removed=True, all=True, filters={"label": label}):
             container.remove(force=True, v=True)  # never leave what a failed case started
     finally:
         client.close()

@@ -376,6 +376,6 @@ def test_port_refused_on_the_database_degrades_health_until_the_rule_is_gone(fre
     wait_until(healthy, stack, "health back to ok")
     fault.rollback()
     assert len(fault.records) == 3
-    helpers = stack.client.containers.list(all=True, filters={"label": [f"{STACK_ID}={stack.stack_id}",
-                                                                       "gameday.role=fault-helper"]})
+    helpers = stack.client.containers.list(ignore_removed=True, all=True, filters={
+        "label": [f"{STACK_ID}={stack.stack_id}", "gameday.role=fault-helper"]})
     assert helpers == []  # every helper container was removed after use

@@ -55,6 +55,6 @@ def test_a_signal_mid_drill_rolls_back_and_leaves_nothing(tmp_path: Path, sig: s
     faults = [e["action"] for e in events if e["type"] == "FaultRecorded"]
     if "injected" in faults:
         assert faults[-1] in ("rolled-back", "already-restored"), faults
-    left = docker.from_env().containers.list(all=True, filters={"label": f"{PID}={process.pid}"})
+    left = docker.from_env().containers.list(ignore_removed=True, all=True, filters={"label": f"{PID}={process.pid}"})
     assert left == [], [c.name for c in left]
     assert (journal.parent / "report.html").exists()

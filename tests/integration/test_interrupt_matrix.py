@@ -137,7 +137,7 @@ def phases(report: Path) -> list[str]:
 def labelled(client: docker.DockerClient, pid: int) -> list[str]:
     """Every container, network and volume carrying gameday.pid=<pid>."""
     label = {"label": f"{PID}={pid}"}
-    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+    return ([f"container {c.name}" for c in client.containers.list(ignore_removed=True, all=True, filters=label)]
             + [f"network {n.name}" for n in client.networks.list(filters=label)]
             + [f"volume {v.name}" for v in client.volumes.list(filters=label)])
 
@@ -151,7 +151,8 @@ def wait_for_phase(process: subprocess.Popen[bytes], report: Path, phase: str, c
         if process.poll() is not None:
             return True, f"exited {process.returncode}; phases: {seen}"
         if phase == "stack-up":
-            containers = client.containers.list(all=True, filters={"label": f"{PID}={process.pid}"})
+            containers = client.containers.list(ignore_removed=True, all=True,
+                                                filters={"label": f"{PID}={process.pid}"})
             return bool(containers) and seen == ["stack-up"], f"phases: {seen}, containers: {len(containers)}"
         return phase in seen, f"phases: {seen}"
 

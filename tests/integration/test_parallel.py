@@ -35,7 +35,8 @@ def lane_pids(folder: Path) -> set[int]:
 
 def containers_of(pids: set[int]) -> list[str]:
     client = docker.from_env()
-    return [c.name for pid in pids for c in client.containers.list(all=True, filters={"label": f"{PID}={pid}"})]
+    return [c.name for pid in pids
+            for c in client.containers.list(ignore_removed=True, all=True, filters={"label": f"{PID}={pid}"})]
 
 
 def test_two_lanes_run_their_drills_at_the_same_time_into_one_report(tmp_path: Path) -> None:

@@ -44,7 +44,7 @@ def phases(report: Path) -> list[str]:
 def labelled(client: docker.DockerClient, pid: int) -> list[str]:
     """Every container, network and volume carrying gameday.pid=<pid>."""
     label = {"label": f"{L.PID}={pid}"}
-    return ([f"container {c.name}" for c in client.containers.list(all=True, filters=label)]
+    return ([f"container {c.name}" for c in client.containers.list(ignore_removed=True, all=True, filters=label)]
             + [f"network {n.name}" for n in client.networks.list(filters=label)]
             + [f"volume {v.name}" for v in client.volumes.list(filters=label)])
 
@@ -70,7 +70,8 @@ def test_a_sigkilled_run_leaves_its_stack_and_the_next_start_reaps_it_but_not_a_
     left = labelled(client, process.pid)
     kinds = {name.split()[0] for name in left}
     assert {"container", "network"} <= kinds, left
-    running = client.containers.list(filters={"label": f"{L.PID}={process.pid}", "status": "running"})
+    running = client.containers.list(ignore_removed=True,
+                                     filters={"label": f"{L.PID}={process.pid}", "status": "running"})
     assert len(running) >= 2, left  # app and db, up and running without their harness
 
     # A volume the dead run could have left (the stack makes none today), and objects of a live run.

@@ -19,7 +19,7 @@ Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 def objects_of(client: docker.DockerClient, stack: Stack) -> list[str]:
     wanted = {"label": f"{L.STACK_ID}={stack.stack_id}"}
-    return ([c.name for c in client.containers.list(all=True, filters=wanted)]
+    return ([c.name for c in client.containers.list(ignore_removed=True, all=True, filters=wanted)]
             + [n.name for n in client.networks.list(filters=wanted)]
             + [v.name for v in client.volumes.list(filters=wanted)])
 

@@ -23,7 +23,7 @@ def scenario(scenario_id: str = "db-down") -> Scenario:
 def stack_ids_alive(client: docker.DockerClient) -> set[str]:
     """Stack ids of this process's containers (its own run label: parallel tests are not counted)."""
     run = L.current_run().labels(stack="x", stack_id="x")[L.RUN]
-    containers = client.containers.list(all=True, filters={"label": f"{L.RUN}={run}"})
+    containers = client.containers.list(ignore_removed=True, all=True, filters={"label": f"{L.RUN}={run}"})
     return {c.labels[L.STACK_ID] for c in containers}
 
 
