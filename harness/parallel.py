@@ -28,9 +28,17 @@ from pathlib import Path
 from types import FrameType
 
 from harness import __version__, interrupts
-from harness.errors import InfrastructureError
+from harness.errors import GamedayError, InfrastructureError
 from harness.gameday import GamedayResult, Progress, check_inputs, gameday_redactor
-from harness.journal import DrillFinished, Event, GamedayFinished, GamedayStarted, Journal, decode
+from harness.journal import (
+    DrillFinished,
+    Event,
+    GamedayFinished,
+    GamedayStarted,
+    Journal,
+    decode,
+    read_journal,
+)
 from harness.scenario import Scenario
 from harness.stack.launch import prepare
 
@@ -39,6 +47,7 @@ log = logging.getLogger(__name__)
 WATCH_INTERVAL = 0.2  # how often the parent relays the lanes' new journal lines
 LOG_TAIL_CHARS = 2_000
 MAX_JOBS = 8
+HISTORY_GAMEDAYS = 5  # the newest gamedays whose drill times order the lanes' work
 
 
 def lane_journal(folder: Path, number: int) -> Path:
@@ -96,12 +105,31 @@ class Lane:
         return text[-LOG_TAIL_CHARS:].strip()
 
 
+def longest_first(scenarios: Sequence[Scenario], history: Path) -> list[Scenario]:
+    """The order lanes claim drills in: longest first, by how long each last took in the newest
+    gamedays under `history`, so that the lanes finish at about the same time. Scenarios with no
+    record go first, in their given order (they may be the long ones)."""
+    took: dict[str, float] = {}
+    folders = sorted((p for p in history.glob("gameday-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
+    for folder in folders[:HISTORY_GAMEDAYS]:
+        for journal in sorted(folder.glob("journal*.jsonl")):
+            try:
+                events = read_journal(journal)
+            except GamedayError:
+                continue  # a broken old journal only costs the ordering
+            for event in events:
+                if isinstance(event, DrillFinished) and event.verdict == "passed":
+                    took.setdefault(event.scenario, event.t)
+    return sorted(scenarios, key=lambda s: -took.get(s.id, float("inf")))
+
+
 def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, modules: str,
                  progress: Progress = log.info, on_event: Callable[[Event], None] | None = None) -> GamedayResult:
     """Run the scenarios on `jobs` stacks at once, each drill on a fresh stack, in lane processes."""
     definitions = check_inputs(scenarios)
     for path in definitions:
         prepare(path, progress=progress)  # images once, before the lanes look for them
+    scenarios = longest_first(scenarios, report_dir.parent)
     journal = Journal(report_dir / "journal.jsonl", gameday_redactor(definitions), listener=on_event)
     run_id = secrets.token_hex(6)
     started = time.monotonic()

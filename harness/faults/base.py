@@ -101,6 +101,11 @@ class Fault(abc.ABC):
 
     name: str = "fault"
 
+    # Whether restore() still runs when the fault already ended (the runbook fixed it): it
+    # tidies what the runbook may have left (e.g. puts the original file back). A fault whose
+    # end leaves nothing to tidy sets this False and its rollback is just the check.
+    restore_when_ended = True
+
     def __init__(self, *, clock: Clock = SYSTEM_CLOCK) -> None:
         self.clock = clock
         self._state = _State.IDLE
@@ -229,7 +234,8 @@ class Fault(abc.ABC):
             except Exception as exc:  # cannot tell: undo to be safe
                 active, probe_error = True, f" (could not tell whether still in effect: {_explain(exc)})"
         try:
-            self.restore()
+            if active or self.restore_when_ended:
+                self.restore()
         except Exception as exc:
             if not active:
                 self._state = _State.RESTORED

@@ -24,6 +24,7 @@ class ServiceStopped(Fault):
     """
 
     name = "service-stopped"
+    restore_when_ended = False  # the unit is active again: nothing is left to undo
 
     def __init__(self, stack: Stack, host: Host, unit: str, *, stop_command: str | None = None,
                  start_command: str | None = None, active_command: str | None = None,
