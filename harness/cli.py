@@ -17,6 +17,7 @@ from harness import interrupts
 from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
 from harness.journal import PhaseStarted
 from harness.stack.definition import load_definition
+from harness.train import cli as train_cli
 
 if TYPE_CHECKING:
     from harness.journal import DrillFinished, Event
@@ -38,7 +39,11 @@ examples:
   gameday check --stack my/stack.toml the same for your own stack definition
   gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
   gameday report reports/gameday-X/   re-render a gameday's reports from its journal
-  gameday shell app                   a fresh stack, and a shell on its app host
+  gameday shell app                   a fresh stack, and a shell on its app host (during an
+                                      exercise: a recorded shell on the exercise's app host)
+  gameday train secret-missing        an onboarding exercise: you are paged and fix it (also --random)
+  gameday hint                        the next runbook hint of the running exercise
+  gameday giveup                      end the running exercise; its debrief shows the runbook's path
   gameday clean                       remove every container and network the harness left
 """
 
@@ -261,6 +266,11 @@ def cmd_shell(args: argparse.Namespace) -> int:
 
     from harness.stack.launch import prepare
     from harness.stack.stack import Stack
+    from harness.train.cli import shell_into_exercise
+
+    in_exercise = shell_into_exercise(args)
+    if in_exercise is not None:
+        return in_exercise
 
     definition = load_definition(args.stack)
     if args.host not in {s.name for s in definition.services}:
@@ -355,11 +365,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("journals", nargs="+", type=Path, metavar="JOURNAL", help="journal file(s) or gameday folder")
     p.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write (default: beside the journal)")
     p.set_defaults(func=cmd_report)
-    p = sub.add_parser("shell", help="bring a fresh stack up and open a shell on one of its hosts",
+    p = sub.add_parser("shell", help="bring a fresh stack up and open a shell on one of its hosts (during an "
+                       "onboarding exercise: a recorded shell on the exercise's host)",
                        epilog="example: gameday shell app")
     p.add_argument("host", help="a host (service) of the stack, e.g. app or db")
     stack_arg(p)
+    p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
+                   help=f"reports root where a running exercise is announced (default: {DEFAULT_REPORTS})")
     p.set_defaults(func=cmd_shell)
+    train_cli.add_parsers(sub, reports=DEFAULT_REPORTS, scenarios=DEFAULT_SCENARIOS)
     p = sub.add_parser("clean", help="remove harness containers/networks/volumes left by dead runs",
                        epilog="example: gameday clean --all")
     p.add_argument("--all", action="store_true", help="remove every harness object, even of live runs")
