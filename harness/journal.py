@@ -214,19 +214,20 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
     return text[:keep] + TRUNCATION_MARK.format(n=len(text) - 2 * keep) + text[-keep:]
 
 
-def _clean(value: Any, redact: Callable[[str], str]) -> Any:
+def clean(value: Any, redact: Callable[[str], str]) -> Any:
+    """`value` with every string redacted and truncated, tuples as lists (what goes into a line)."""
     if isinstance(value, str):
         return truncate(redact(value))
     if isinstance(value, tuple | list):
-        return [_clean(v, redact) for v in value]
+        return [clean(v, redact) for v in value]
     if isinstance(value, dict):
-        return {k: _clean(v, redact) for k, v in value.items()}
+        return {k: clean(v, redact) for k, v in value.items()}
     return value
 
 
 def encode(event: Event, redact: Callable[[str], str] = lambda s: s) -> str:
     body = {"schema_version": SCHEMA_VERSION, "type": type(event).__name__}
-    body.update(_clean(dataclasses.asdict(event), redact))
+    body.update(clean(dataclasses.asdict(event), redact))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -263,26 +264,27 @@ class JournalError(BadInput):
         super().__init__(f"{where}: {message}")
 
 
-def _build(tp: Any, value: Any) -> Any:
+def build(tp: Any, value: Any) -> Any:
+    """A JSON value turned back into type `tp` (dataclasses, optionals, tuples), checking scalar types."""
     origin = typing.get_origin(tp)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
         hints = typing.get_type_hints(tp)
         if not isinstance(value, dict):
             raise ValueError(f"{tp.__name__} must be an object")
-        kwargs = {f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value}
+        kwargs = {f.name: build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value}
         return tp(**kwargs)
     if origin in (types.UnionType, typing.Union):
         if value is None:
             return None
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _build(inner[0], value) if len(inner) == 1 else value
+        return build(inner[0], value) if len(inner) == 1 else value
     if origin is tuple:
         args = typing.get_args(tp)
         if not isinstance(value, list):
             raise ValueError("expected a list")
         if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], v) for v in value)
-        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
+            return tuple(build(args[0], v) for v in value)
+        return tuple(build(a, v) for a, v in zip(args, value, strict=True))
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (str, int, float, bool) and (type(value) is not tp):
@@ -294,7 +296,7 @@ def decode(body: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(str(body.get("type")))
     if cls is None:
         raise ValueError(f"unknown event type {body.get('type')!r}")
-    event: Event = _build(cls, body)
+    event: Event = build(cls, body)
     return event
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-import types
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput
-from harness.journal import FaultRecorded, Series, now_iso, truncate
+from harness.journal import FaultRecorded, Series, build, clean, now_iso
 from harness.train.match import PlanStep
 
 SCHEMA_VERSION = 1
@@ -115,19 +114,9 @@ Event = (ExerciseStarted | PageSent | TraineeCommand | HintTaken | ReferenceTime
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
 
 
-def _clean(value: Any, redact: Callable[[str], str]) -> Any:
-    if isinstance(value, str):
-        return truncate(redact(value))
-    if isinstance(value, tuple | list):
-        return [_clean(v, redact) for v in value]
-    if isinstance(value, dict):
-        return {k: _clean(v, redact) for k, v in value.items()}
-    return value
-
-
 def encode(event: Event, redact: Callable[[str], str] = lambda s: s) -> str:
     body: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "type": type(event).__name__}
-    body.update(_clean(dataclasses.asdict(event), redact))
+    body.update(clean(dataclasses.asdict(event), redact))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -150,37 +139,11 @@ class ExerciseLog:
         return written
 
 
-def _build(tp: Any, value: Any) -> Any:
-    origin = typing.get_origin(tp)
-    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if not isinstance(value, dict):
-            raise ValueError(f"{tp.__name__} must be an object")
-        hints = typing.get_type_hints(tp)
-        return tp(**{f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(tp) if f.name in value})
-    if origin in (types.UnionType, typing.Union):
-        if value is None:
-            return None
-        inner = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _build(inner[0], value) if len(inner) == 1 else value
-    if origin is tuple:
-        args = typing.get_args(tp)
-        if not isinstance(value, list):
-            raise ValueError("expected a list")
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_build(args[0], v) for v in value)
-        return tuple(_build(a, v) for a, v in zip(args, value, strict=True))
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if tp in (str, int, float, bool) and type(value) is not tp:
-        raise ValueError(f"expected {tp.__name__}, got {type(value).__name__}")
-    return value
-
-
 def decode(body: dict[str, Any]) -> Event:
     cls = EVENT_TYPES.get(str(body.get("type")))
     if cls is None:
         raise ValueError(f"unknown event type {body.get('type')!r}")
-    event: Event = _build(cls, body)
+    event: Event = build(cls, body)
     return event
 
 
