@@ -108,6 +108,18 @@ class DrillResult:
         return "\n".join([head, *(f"  - {f}" for f in self.findings)])
 
 
+def wait_until_warm(probe: HealthProbe) -> None:
+    """Wait until the probe's last few samples are healthy (GamedayError, with the last probe's
+    detail, when they are not within WARMUP_TIMEOUT): no fault goes into a stack that looks sick."""
+    warm = probe.wait_until(
+        lambda samples: len(samples) >= WARMUP_OK_SAMPLES and all(s.ok for s in samples[-WARMUP_OK_SAMPLES:]),
+        timeout=WARMUP_TIMEOUT)
+    if not warm:
+        latest = probe.latest()
+        raise GamedayError(f"the stack did not look healthy to the probes before the fault "
+                           f"(last probe: {latest.detail if latest else 'none'})")
+
+
 def resolve_runbook(scenario: Scenario) -> tuple[Runbook, list[Step], list[Step], list[Step]]:
     """Parse the runbook and pick the section's steps; BadInput before anything starts."""
     if not scenario.runbook.exists():
@@ -312,13 +324,7 @@ class Drill:
     def warmed_up(self) -> None:
         """The probes must see a healthy stack before the fault goes in."""
         assert self.probe is not None
-        warm = self.probe.wait_until(
-            lambda samples: len(samples) >= WARMUP_OK_SAMPLES and all(s.ok for s in samples[-WARMUP_OK_SAMPLES:]),
-            timeout=WARMUP_TIMEOUT)
-        if not warm:
-            latest = self.probe.latest()
-            raise GamedayError(f"the stack did not look healthy to the probes before the fault "
-                               f"(last probe: {latest.detail if latest else 'none'})")
+        wait_until_warm(self.probe)
 
     def inject(self) -> Iterator[None]:
         self.phase("inject")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import interrupts
+from harness.drill import wait_until_warm
 from harness.errors import ExecError, GamedayError
 from harness.faults.base import FaultRecord, listening
 from harness.gameday import StackPool
@@ -59,8 +60,6 @@ from harness.train.steady import recovered_since, symptom_at
 
 log = logging.getLogger(__name__)
 
-WARMUP_TIMEOUT = 20.0  # as a drill: the stack must look healthy to the probes before the fault
-WARMUP_OK_SAMPLES = 3
 POLL = 0.25  # how often the controller looks at hints, give-up and steady state
 HISTORY_POLL = 1.0  # how often it reads the hosts' shell histories
 DETECT_AT_LEAST = 10.0  # the symptom gets at least this long to show before the page goes out anyway
@@ -189,13 +188,7 @@ class Trainer:
             stack.enter_context(self.probe)
             if self.traffic is not None:
                 stack.enter_context(self.traffic)
-            warm = self.probe.wait_until(
-                lambda samples: len(samples) >= WARMUP_OK_SAMPLES and all(s.ok for s in samples[-WARMUP_OK_SAMPLES:]),
-                timeout=WARMUP_TIMEOUT)
-            if not warm:
-                latest = self.probe.latest()
-                raise GamedayError(f"the stack did not look healthy to the probes before the fault "
-                                   f"(last probe: {latest.detail if latest else 'none'})")
+            wait_until_warm(self.probe)
             yield
 
     def install_shells(self) -> None:
