@@ -28,7 +28,10 @@ def leaked_tokens_are_refused(drill: DrillContext) -> tuple[bool, str]:
     if not leaked:
         return False, "no leaked token was recorded during the fault"
     url = f"{drill.stack.endpoint('app', APP_PORT)}/auth/session"
-    codes = [httpx.get(url, headers={"Authorization": f"Bearer {t}"}, timeout=5).status_code for t in leaked]
+    try:
+        codes = [httpx.get(url, headers={"Authorization": f"Bearer {t}"}, timeout=5).status_code for t in leaked]
+    except httpx.HTTPError as exc:
+        return False, f"the service did not answer: {type(exc).__name__}: {exc}"
     return all(c == 401 for c in codes), f"leaked tokens answered {codes} (expected 401 for each)"
 
 
@@ -39,7 +42,10 @@ def leaked_log_is_archived(drill: DrillContext) -> tuple[bool, str]:
 
 def new_log_lines_are_clean(drill: DrillContext) -> tuple[bool, str]:
     """After the fix, a new login is logged with its token redacted, and no raw token remains."""
-    token = _login(drill, "leak-check")
+    try:
+        token = _login(drill, "leak-check")
+    except httpx.HTTPError as exc:
+        return False, f"a new login failed: {type(exc).__name__}: {exc}"
     log = drill.stack.host("app").exec(f"cat {LOG_FILE}").stdout
     raw = TOKEN.findall(log)
     return token not in log and not raw, f"{len(raw)} raw token(s) in the log after the fix"
@@ -57,7 +63,10 @@ def token_leak(drill: DrillContext) -> Iterator[None]:
     """Integration-test mode switched on in production: session tokens are logged in clear"""
 
     def token_in_log() -> tuple[bool, str]:
-        token = _login(drill, "leak-victim")
+        try:
+            token = _login(drill, "leak-victim")
+        except httpx.HTTPError as exc:  # still restarting: not proven yet, ask again
+            return False, f"login failed ({type(exc).__name__}: {exc})"
         drill.state.setdefault("leaked", []).append(token)
         found = token in drill.stack.host("app").exec(f"cat {LOG_FILE}").stdout
         return found, "a fresh login's token is in the log" if found else "tokens are still redacted"

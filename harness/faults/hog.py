@@ -4,8 +4,11 @@ Real sessions, opened from the harness machine to the database's port published 
 each left idle in transaction (`BEGIN; SELECT 1;` and nothing more), as a client that leaks
 transactions would. It opens sessions until it holds `count` or the server refuses ("too many
 clients" / "remaining connection slots are reserved"), and proves the exhaustion by being
-refused one more. A runbook that terminates the sessions (`pg_terminate_backend`) ends the
-fault; otherwise rollback closes them, and a watchdog closes them after `max_seconds` anyway.
+refused one more. Like a real leak it keeps taking slots that other clients free (the service's
+own sessions end a moment later: without this the service would get its slots back and the
+fault would fade by itself), every TOP_UP_INTERVAL, up to `count`, until one of its sessions is
+terminated: someone is fixing it. A runbook that terminates the sessions (`pg_terminate_backend`)
+ends the fault; otherwise rollback closes them, and a watchdog closes them after `max_seconds`.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 APPLICATION_NAME = "gameday-connection-hog"
 # Sessions freed by other clients between the fill and the proof are taken too, this many times.
 TOP_UP_ATTEMPTS = 5
+TOP_UP_INTERVAL = 0.1  # how often, once proven, the leak takes slots other clients freed
 _REFUSALS = ("too many clients", "remaining connection slots", "too_many_connections")
 _TOO_MANY_CONNECTIONS = "53300"
 
@@ -86,6 +90,8 @@ class ConnectionHog(Fault):
         self._watchdog: threading.Timer | None = None
         self._target = "the database"
         self._stopped_by = ""
+        self._topping = threading.Event()  # set: stop taking freed slots
+        self._topper: threading.Thread | None = None
 
     def describe(self) -> str:
         return f"up to {self.count} sessions held idle in transaction on {self._target}"
@@ -144,6 +150,7 @@ class ConnectionHog(Fault):
                     extra = self._connect(dsn)
                 except psycopg.OperationalError as exc:
                     if is_refusal(exc):
+                        self._start_topping(dsn)
                         return f"holding {held} sessions idle in transaction on {self._target}; " \
                                f"one more connection was refused: {_first_line(exc)}"
                     raise FaultNotEffective(f"{self.describe()}: the proof connection failed, but not for want "
@@ -156,10 +163,39 @@ class ConnectionHog(Fault):
         raise FaultNotEffective(f"{self.describe()}: the server kept freeing slots; "
                                 f"{TOP_UP_ATTEMPTS} more sessions taken and it still accepts connections")
 
+    def _start_topping(self, dsn: str) -> None:
+        self._topping.clear()
+        self._topper = threading.Thread(target=self._top_up, args=(dsn,), name="gameday-connection-hog", daemon=True)
+        self._topper.start()
+
+    def _top_up(self, dsn: str) -> None:
+        """Take slots other clients free, until stopped or one of the held sessions is gone."""
+        while not self._topping.wait(TOP_UP_INTERVAL):
+            with self._conns_lock:
+                if self._topping.is_set() or not self._conns or not all(_alive(c) for c in self._conns):
+                    return  # rolled back, or a session was terminated: the fix has begun, stop leaking
+                if len(self._conns) >= self.count:
+                    continue
+                try:
+                    conn = self._connect(dsn)
+                    if not all(_alive(c) for c in self._conns):  # terminated while we connected
+                        _close(conn)
+                        return
+                    self._hold(conn)
+                except psycopg.Error as exc:
+                    if not is_refusal(exc):
+                        log.info("the connection hog could not take a freed slot: %s", _first_line(exc))
+                except BadInput:
+                    return
+
     def is_active(self) -> bool:
         return self.held() > 0
 
     def restore(self) -> None:
+        self._topping.set()
+        topper, self._topper = self._topper, None
+        if topper is not None and topper is not threading.current_thread():
+            topper.join(self.connect_timeout + 1)
         watchdog, self._watchdog = self._watchdog, None
         if watchdog is not None and watchdog is not threading.current_thread():
             watchdog.cancel()

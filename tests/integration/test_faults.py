@@ -11,6 +11,7 @@ from typing import Any
 
 import docker
 import httpx
+import psycopg
 import pytest
 
 from harness.errors import GamedayError
@@ -300,6 +301,31 @@ def test_connection_hog_exhausts_the_database_until_rolled_back_or_terminated(fr
         assert actions(seen) == ["injected", "verified", "rolled-back"]  # from the watchdog's thread
         wait_until(healthy, stack, "health back after the watchdog")
     assert actions(seen) == ["injected", "verified", "rolled-back"]  # leaving the block adds nothing
+
+
+def test_connection_hog_takes_the_slots_other_clients_free_until_someone_terminates_it(fresh_chatkit: Stack) -> None:
+    """A leak keeps leaking: sessions the service held when the hog started are taken as soon as
+    they end, so the service does not get its slots back by itself; a terminate stops it."""
+    stack = fresh_chatkit
+    others = [psycopg.connect(hog_dsn(stack)(), autocommit=True) for _ in range(4)]  # in-flight requests
+    try:
+        with ConnectionHog(hog_dsn(stack), count=40) as hog:
+            before = hog.held()
+            for conn in others:
+                conn.close()
+            wait_for(lambda: (hog.held() == before + 4, f"{hog.held()} held"), what="the freed slots taken",
+                     timeout=TIMEOUT, interval=POLL)
+            with pytest.raises(psycopg.OperationalError, match=r"too many clients|remaining connection slots"):
+                psycopg.connect(hog_dsn(stack)(), connect_timeout=3).close()
+            terminate = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                         "WHERE state = 'idle in transaction' AND pid <> pg_backend_pid()")
+            assert stack.host("db").exec(f'runuser -u postgres -- psql -tAc "{terminate}"').ok
+            wait_until(healthy, stack, "health back: the hog stopped leaking once its sessions were terminated")
+            assert idle_in_transaction(stack) == 0
+        assert actions(hog.records)[-1] == "already-restored"
+    finally:
+        for conn in others:
+            conn.close()
 
 
 # -- the HTTP storm ---------------------------------------------------------------------------------------------------
