@@ -97,6 +97,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 def run_gameday(extra: list[str], folder: Path, client: docker.DockerClient) -> GamedayRun:
     """`gameday run EXTRA --report FOLDER` under /usr/bin/time, its stacks' memory sampled meanwhile."""
     folder.mkdir(parents=True, exist_ok=True)
+    earlier = set(folder.glob("gameday-*"))  # history seeded by the caller: not this run's
     timing = folder / "time.txt"
     argv = [str(GAMEDAY), "run", *extra, "--report", str(folder)]
     run = GamedayRun(argv)
@@ -120,7 +121,7 @@ def run_gameday(extra: list[str], folder: Path, client: docker.DockerClient) -> 
     if lines:  # "Command exited with non-zero status 1" may come first
         wall, peak_kib = lines[-1].split()
         run.wall, run.harness_peak_mb = float(wall), int(peak_kib) / 1024
-    for journal in sorted(folder.glob("gameday-*/journal*.jsonl")):
+    for journal in sorted(j for j in folder.glob("gameday-*/journal*.jsonl") if j.parent not in earlier):
         facts = read_facts(journal)
         run.scenarios.update(facts.scenarios)
         run.verdicts.update(facts.verdicts)
