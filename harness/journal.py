@@ -292,11 +292,16 @@ def build(tp: Any, value: Any) -> Any:
     return value
 
 
-def decode(body: dict[str, Any]) -> Event:
-    cls = EVENT_TYPES.get(str(body.get("type")))
+def decode_with(types: dict[str, type[Any]], body: dict[str, Any]) -> Any:
+    """The event a decoded JSON line stands for, by its `type` in `types` (ValueError if unknown)."""
+    cls = types.get(str(body.get("type")))
     if cls is None:
         raise ValueError(f"unknown event type {body.get('type')!r}")
-    event: Event = build(cls, body)
+    return build(cls, body)
+
+
+def decode(body: dict[str, Any]) -> Event:
+    event: Event = decode_with(EVENT_TYPES, body)
     return event
 
 

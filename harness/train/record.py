@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput
-from harness.journal import FaultRecorded, Series, build, clean, now_iso
+from harness.journal import FaultRecorded, Series, clean, decode_with, now_iso
 from harness.train.match import PlanStep
 
 SCHEMA_VERSION = 1
@@ -140,10 +140,7 @@ class ExerciseLog:
 
 
 def decode(body: dict[str, Any]) -> Event:
-    cls = EVENT_TYPES.get(str(body.get("type")))
-    if cls is None:
-        raise ValueError(f"unknown event type {body.get('type')!r}")
-    event: Event = build(cls, body)
+    event: Event = decode_with(EVENT_TYPES, body)
     return event
 
 
