@@ -67,7 +67,10 @@ def test_two_lanes_run_their_drills_at_the_same_time_into_one_report(tmp_path: P
 
 
 def test_ctrl_c_reaches_every_lane_once_each_rolls_back_and_nothing_is_left(tmp_path: Path) -> None:
-    process = gameday(tmp_path, "--jobs", "2", "-k", "db-down,secret-missing")
+    # Two deliberately slow drills (each runbook step waits 3 s): once both faults are in, both
+    # lanes are still mid-drill when the signal comes, however the machine is loaded.
+    process = gameday(tmp_path, "--jobs", "2", "--scenarios", "tests.integration.slow_scenarios",
+                      "-k", "slow-db-down,twin-slow-db")
     try:
         def both_injected() -> tuple[bool, str]:
             injected = []

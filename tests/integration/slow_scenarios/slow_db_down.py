@@ -39,3 +39,12 @@ def slow_db_down(drill: DrillContext) -> Iterator[None]:
     """PostgreSQL stops on the database server (slowly, for the interrupt tests)"""
     with ServiceStopped(drill.stack, drill.stack.host("db"), "postgresql", active_command=SLOW_ACTIVE):
         yield
+
+
+@scenario("twin-slow-db", stack=STACK, runbook=RUNBOOK, section="6a-database-server-down",
+          observation=SLOW_WATCH, variables=variables, binds=("REQUEST_ID", "DB_PASSWORD"), severity="P0",
+          detect_within="10s", recover_within="60s")
+def twin_slow_db(drill: DrillContext) -> Iterator[None]:
+    """The same slow drill under another id (`-k slow-db-down` does not pick it): two lanes each
+    stay long enough in a drill for the parallel interrupt test"""
+    yield from slow_db_down(drill)
