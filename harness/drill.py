@@ -46,7 +46,7 @@ from harness.runbook.execute import StepRun, run_step
 from harness.runbook.model import ExpectationKind, ManualStep, Phase, Runbook, Step
 from harness.runbook.parse import parse_runbook
 from harness.runbook.variables import holes
-from harness.scenario import DrillContext, Scenario
+from harness.scenario import DrillContext, Scenario, fault_in, fault_out
 from harness.stack.stack import Stack
 from harness.stack.waits import SYSTEM_CLOCK, Clock
 
@@ -330,21 +330,12 @@ class Drill:
         self.phase("inject")
         self.t0 = self.clock.now()
         self.mark("inject")
-        fixture = self.scenario.fixture(self.ctx)
-        try:
-            next(fixture)
-        except StopIteration:
-            raise GamedayError(f"scenario {self.scenario.id}: its fixture must yield once") from None
-        return fixture
+        return fault_in(self.scenario, self.ctx)
 
     def roll_back(self, fixture: Iterator[None]) -> None:
         """Resume the scenario's fixture after its yield: its fault context managers roll back."""
         self.phase("rollback")
-        with contextlib.suppress(StopIteration):
-            next(fixture)
-        close = getattr(fixture, "close", None)
-        if callable(close):
-            close()
+        fault_out(fixture)
 
     def symptom_seen(self) -> float | None:
         """When the observers first saw the fault: a failed probe or a failed synthetic request."""

@@ -213,8 +213,7 @@ class Claims:
 
 
 def run_drills(claims: Claims, pool: StackPool, journal: Journal, redactor: Redactor, *,
-               progress: Progress = log.info, on_drill: Callable[[DrillResult], None] | None = None
-               ) -> list[DrillResult]:
+               progress: Progress = log.info) -> list[DrillResult]:
     """Run the drills this process claims, one after the other, each on a fresh stack; the stack
     of the next one starts while the current one runs."""
     results = []
@@ -232,8 +231,6 @@ def run_drills(claims: Claims, pool: StackPool, journal: Journal, redactor: Reda
         upcoming.clear()
         result = drill_on_fresh_stack(current, pool, journal, redactor, ahead=claim_next)
         results.append(result)
-        if on_drill is not None:
-            on_drill(result)
         current = upcoming[-1] if upcoming else claims.next()
     return results
 
@@ -245,7 +242,6 @@ class GamedayResult:
     scenarios: tuple[str, ...]
     finished: list[DrillFinished]  # one per drill that came to an end, in the order they ended
     seconds: float
-    results: list[DrillResult] = field(default_factory=list)  # in-process drills only (sequential)
 
     @property
     def journal(self) -> Path:
@@ -267,7 +263,6 @@ def gameday_redactor(definitions: dict[Path, StackDefinition]) -> Redactor:
 
 
 def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Progress = log.info,
-                on_drill: Callable[[DrillResult], None] | None = None,
                 on_event: Callable[[Event], None] | None = None) -> GamedayResult:
     """Run the scenarios one after the other, each on its own fresh stack (`harness.parallel`
     runs them on several stacks at once)."""
@@ -277,13 +272,12 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
     journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
-    results: list[DrillResult] = []
     try:
         with StackPool(progress) as pool:
-            results = run_drills(Claims(scenarios), pool, journal, redactor, progress=progress, on_drill=on_drill)
+            run_drills(Claims(scenarios), pool, journal, redactor, progress=progress)
     finally:
-        journal.write(GamedayFinished(run_id, tuple((r.scenario.id, r.verdict) for r in results),
+        finished = [e for e in journal.events if isinstance(e, DrillFinished)]
+        journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
                                       round(time.monotonic() - started, 3)))
-    finished = [e for e in journal.events if isinstance(e, DrillFinished)]
     return GamedayResult(run_id, [journal.path], tuple(s.id for s in scenarios), finished,
-                         time.monotonic() - started, results)
+                         time.monotonic() - started)

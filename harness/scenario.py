@@ -13,6 +13,7 @@ rolls it back. Registering one with `@scenario(...)` makes it a drill:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from harness.durations import parse_duration
-from harness.errors import BadInput
+from harness.errors import BadInput, GamedayError
 
 if TYPE_CHECKING:
     from harness.observe.traffic import Journey
@@ -179,3 +180,23 @@ def get_scenario(id: str) -> Scenario:
     except KeyError:
         known = ", ".join(sorted(REGISTRY)) or "none registered"
         raise BadInput(f"unknown scenario {id!r} (known: {known})") from None
+
+
+def fault_in(scenario: Scenario, ctx: DrillContext) -> Iterator[None]:
+    """Advance the scenario's fixture to its `yield`: from here on its fault is in effect (and
+    proven). Hand the returned generator to `fault_out`, on every exit path."""
+    fixture = scenario.fixture(ctx)
+    try:
+        next(fixture)
+    except StopIteration:
+        raise GamedayError(f"scenario {scenario.id}: its fixture must yield once") from None
+    return fixture
+
+
+def fault_out(fixture: Iterator[None]) -> None:
+    """Resume a fixture after its `yield`: its fault context managers roll back."""
+    with contextlib.suppress(StopIteration):
+        next(fixture)
+    close = getattr(fixture, "close", None)
+    if callable(close):
+        close()

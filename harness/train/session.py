@@ -35,7 +35,7 @@ from harness.observe.samples import ProbeSample, RequestSample
 from harness.observe.traffic import SyntheticTraffic
 from harness.observe.verdict import probe_series, success_ratio_series
 from harness.redact import Redactor
-from harness.scenario import DrillContext, Scenario
+from harness.scenario import DrillContext, Scenario, fault_in, fault_out
 from harness.stack.stack import Stack
 from harness.stack.waits import SYSTEM_CLOCK, Clock
 from harness.train import state
@@ -222,19 +222,10 @@ class Trainer:
         self.t0_wall = time.time()
         self.mark("inject", self.t0)
         self.start_log(secret_names)
-        fixture = self.scenario.fixture(self.ctx)
-        try:
-            next(fixture)
-        except StopIteration:
-            raise GamedayError(f"scenario {self.scenario.id}: its fixture must yield once") from None
-        return fixture
+        return fault_in(self.scenario, self.ctx)
 
     def roll_back(self, fixture: Iterator[None]) -> None:
-        with contextlib.suppress(StopIteration):
-            next(fixture)
-        close = getattr(fixture, "close", None)
-        if callable(close):
-            close()
+        fault_out(fixture)
 
     def detect(self) -> None:
         """Wait for the symptom (bounded), then a little longer for evidence the page can cite."""
