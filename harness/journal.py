@@ -9,6 +9,7 @@ written: a journal never holds a secret or an unbounded output.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import threading
 import types
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput
+from harness.runbook.model import ExpectationKind
+from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Priority, Verdict
 
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 8_000  # per recorded output: head and tail kept
@@ -49,7 +52,7 @@ class DrillStarted:
     title: str
     runbook: str
     section: str
-    severity: str
+    severity: Priority
     detect_within: float
     recover_within: float
     steady_consecutive: int
@@ -62,14 +65,14 @@ class DrillStarted:
 @dataclass(frozen=True)
 class PhaseStarted:
     drill: str
-    phase: str
+    phase: DrillPhase
     t: float
     at: str = field(default_factory=now_iso)
 
 
 @dataclass(frozen=True)
 class CheckRecord:
-    kind: str  # healthy | fault
+    kind: ExpectationKind
     condition: str | None
     text: str
     line: int
@@ -81,7 +84,7 @@ class CheckRecord:
 @dataclass(frozen=True)
 class StepRecorded:
     drill: str
-    phase: str  # baseline | diagnose | fix | verify
+    phase: DrillPhase  # baseline | diagnose | fix | verify
     ref: str
     host: str
     location: str
@@ -103,7 +106,7 @@ class StepRecorded:
 class FaultRecorded:
     drill: str
     fault: str
-    action: str  # injected | verified | rolled-back | already-restored | rollback-failed
+    action: FaultAction
     detail: str
     t: float
     at: str = field(default_factory=now_iso)
@@ -138,7 +141,7 @@ class ManualChecklist:
 @dataclass(frozen=True)
 class FindingRecorded:
     drill: str
-    kind: str  # not-detected | false-alarm | fix-failed | slow-recovery | verify-failed | step-error | harness-error
+    kind: FindingKind
     step: str
     message: str
     location: str
@@ -169,8 +172,8 @@ class Metrics:
 class DrillFinished:
     drill: str
     scenario: str
-    verdict: str  # passed | failed | harness-error | interrupted
-    findings: tuple[str, ...]  # finding kinds, in order
+    verdict: Verdict
+    findings: tuple[FindingKind, ...]  # in order
     metrics: Metrics | None
     t: float
     at: str = field(default_factory=now_iso)
@@ -193,7 +196,7 @@ class DrillTimed:
 @dataclass(frozen=True)
 class GamedayFinished:
     run_id: str
-    verdicts: tuple[tuple[str, str], ...]  # scenario, verdict
+    verdicts: tuple[tuple[str, Verdict], ...]  # scenario, verdict
     seconds: float
     at: str = field(default_factory=now_iso)
 
@@ -285,6 +288,11 @@ def build(tp: Any, value: Any) -> Any:
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(build(args[0], v) for v in value)
         return tuple(build(a, v) for a, v in zip(args, value, strict=True))
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        try:
+            return tp(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a {tp.__name__} ({', '.join(str(m.value) for m in tp)})") from None
     if tp is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if tp in (str, int, float, bool) and (type(value) is not tp):
