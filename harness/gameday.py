@@ -19,8 +19,7 @@ from pathlib import Path
 import docker
 
 from harness import __version__, interrupts, timing
-from harness.drill import DrillResult, check_bound, resolve_runbook, run_drill
-from harness.errors import BadInput
+from harness.drill import DrillResult, run_drill
 from harness.journal import (
     DrillFinished,
     DrillTimed,
@@ -30,32 +29,35 @@ from harness.journal import (
     Journal,
     PhaseStarted,
 )
+from harness.plan import DrillPlan, build_plan
 from harness.redact import Redactor
 from harness.scenario import Scenario
-from harness.stack.definition import LOCAL_HOST, StackDefinition, load_definition
+from harness.stack.definition import StackDefinition, load_definition
 from harness.stack.launch import prepare
 from harness.stack.stack import Stack
+from harness.vocabulary import DrillPhase
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 BACKGROUND_JOIN_TIMEOUT = 120.0  # a stack start or removal gives up well before (health timeouts are 60 s)
 
 
-def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
-    """Every stack definition, runbook, section and host, checked before anything starts."""
+def make_plans(scenarios: Sequence[Scenario]) -> list[DrillPlan]:
+    """Every scenario's drill plan: stack definitions, runbooks, sections, hosts and placeholders,
+    all checked before anything starts (BadInput with file and line)."""
     definitions: dict[Path, StackDefinition] = {}
+    plans = []
     for scenario in scenarios:
         path = scenario.stack.resolve()
         if path not in definitions:
             definitions[path] = load_definition(path)
-        hosts = set(definitions[path].hosts)
-        runbook, diagnosis, fixes, verifies = resolve_runbook(scenario)
-        check_bound(scenario, runbook, [*diagnosis, *fixes, *verifies], scenario.binds)
-        for step in [*diagnosis, *fixes, *verifies]:
-            if step.host and step.host not in hosts:
-                raise BadInput(f"{step.location}: host {step.host!r} is not in stack {definitions[path].name} "
-                               f"(hosts: {', '.join(sorted(hosts - {LOCAL_HOST}))}, local)")
-    return definitions
+        plans.append(build_plan(scenario, definitions[path]))
+    return plans
+
+
+def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
+    """The stack definitions of the scenarios, once every input was checked (see make_plans)."""
+    return {plan.definition.path: plan.definition for plan in make_plans(scenarios)}
 
 
 class _Background:
@@ -170,11 +172,11 @@ def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, 
     time went."""
     drill_id = drill_id or scenario.id
     with timing.ledger() as book:
-        journal.write(PhaseStarted(drill_id, "stack-up", 0.0))
+        journal.write(PhaseStarted(drill_id, DrillPhase.STACK_UP, 0.0))
         stack = pool.take(scenario, ahead=ahead)
         try:
             redactor.add(*stack.secrets.values())
-            return run_drill(scenario, stack, journal, redactor, drill_id=drill_id)
+            return run_drill(build_plan(scenario, stack.definition), stack, journal, redactor, drill_id=drill_id)
         finally:
             pool.give_back(stack)
             split = book.split()

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from harness import interrupts, timing
@@ -37,12 +37,12 @@ from harness.stack.host import ExecResult, Host
 from harness.stack.labels import STACK_ID
 from harness.stack.stack import Stack
 from harness.stack.waits import SYSTEM_CLOCK, Clock
+from harness.vocabulary import FaultAction
 
 log = logging.getLogger(__name__)
 
 OUTPUT_TAIL_CHARS = 600
 
-Action = Literal["injected", "verified", "rolled-back", "already-restored", "rollback-failed"]
 
 
 class FaultError(InfrastructureError):
@@ -62,7 +62,7 @@ class FaultRecord:
     """One moment of a fault's life, for the journal. `at` is the fault clock's monotonic time."""
 
     fault: str
-    action: Action
+    action: FaultAction
     detail: str
     at: float
 
@@ -188,14 +188,14 @@ class Fault(abc.ABC):
             with self._lock:
                 if self._state is _State.INJECTING:
                     self._state = _State.INJECTED
-            self._record("injected", self.injected_detail())
+            self._record(FaultAction.INJECTED, self.injected_detail())
             try:
                 evidence = self.verify()
             except GamedayError:
                 raise
             except Exception as exc:
                 raise FaultError(f"could not verify {self.describe()}: {_explain(exc)}") from exc
-            self._record("verified", evidence)
+            self._record(FaultAction.VERIFIED, evidence)
             return evidence
         except BaseException as exc:
             try:
@@ -240,20 +240,20 @@ class Fault(abc.ABC):
             if not active:
                 self._state = _State.RESTORED
                 log.warning("%s: already restored, but cleaning up leftovers failed: %s", self.describe(), exc)
-                self._record("already-restored", f"{self.ended_detail()}; cleaning up leftovers failed: "
+                self._record(FaultAction.ALREADY_RESTORED, f"{self.ended_detail()}; cleaning up leftovers failed: "
                                                  f"{_explain(exc)}")
                 return
-            self._record("rollback-failed", f"{self.describe()}: {_explain(exc)}{probe_error}")
+            self._record(FaultAction.ROLLBACK_FAILED, f"{self.describe()}: {_explain(exc)}{probe_error}")
             raise FaultError(f"could not roll back {self.describe()}: {_explain(exc)}") from exc
         except BaseException as exc:  # interrupted while restoring: say so, then let it through
-            self._record("rollback-failed", f"{self.describe()}: interrupted ({type(exc).__name__})")
+            self._record(FaultAction.ROLLBACK_FAILED, f"{self.describe()}: interrupted ({type(exc).__name__})")
             raise
         self._state = _State.RESTORED
         if active:
             how = " after a partial inject" if partial else ""
-            self._record("rolled-back", f"{self.rolled_back_detail()}{how}{probe_error}")
+            self._record(FaultAction.ROLLED_BACK, f"{self.rolled_back_detail()}{how}{probe_error}")
         else:
-            self._record("already-restored", self.ended_detail())
+            self._record(FaultAction.ALREADY_RESTORED, self.ended_detail())
 
     def __enter__(self) -> Self:
         self.start()
@@ -272,7 +272,7 @@ class Fault(abc.ABC):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.describe()!r} {self._state.value}>"
 
-    def _record(self, action: Action, detail: str) -> None:
+    def _record(self, action: FaultAction, detail: str) -> None:
         record = FaultRecord(fault=self.name, action=action, detail=detail, at=self.clock.now())
         self._records.append(record)
         log.info("fault %s %s: %s", self.name, action, detail)

@@ -206,7 +206,7 @@ def _timeline(drill: DrillView) -> str:
 def _finding_time(drill: DrillView, finding: FindingView) -> float:
     """When a finding was made, from the journal's other records (the view does not keep its time):
     the step it names, the recovery for slow-recovery, else the end of the drill proper."""
-    started = {p.phase: p.t for p in drill.phases}
+    started: dict[str, float] = {p.phase: p.t for p in drill.phases}
     marks = dict(drill.series.marks) if drill.series else {}
     if finding.kind == "slow-recovery" and "recovered" in marks:
         return marks["recovered"]

@@ -116,6 +116,10 @@ class StackDefinition:
     def __post_init__(self) -> None:
         object.__setattr__(self, "hosts", (*(s.name for s in self.services), LOCAL_HOST))
 
+    @property
+    def default_host(self) -> str:  # TEMPORARY until the definition declares it
+        return self.services[-1].name
+
     def service(self, name: str) -> ServiceSpec:
         for spec in self.services:
             if spec.name == name:

@@ -65,12 +65,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     import random
 
     from harness.durations import parse_duration
-    from harness.gameday import check_inputs
+    from harness.gameday import make_plans
     from harness.scenario import get_scenario, load_scenarios
     from harness.train import state
     from harness.train.exercise import check_scenarios, check_time_limit, load_exercises, pick
     from harness.train.page import forbidden_words, leaks
-    from harness.train.plan import runbook_path
     from harness.train.session import Trainer
 
     if bool(args.scenario) == bool(args.random):
@@ -95,11 +94,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         exercise = pick(exercises, args.scenario, known)
     exercise = exercise.with_time_limit(limit)
     scenario = get_scenario(exercise.scenario)
-    definitions = check_inputs([scenario])
-    definition = definitions[scenario.stack.resolve()]
-    path = runbook_path(scenario, definition.services[-1].name)
-    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, path.section_titles,
-                                [s.code for s in path.steps if s.phase == "fix"])
+    plan = make_plans([scenario])[0]
+    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, plan.section_titles,
+                                [p.step.code for p in plan.fixes])
     told = leaks(exercise.page, forbidden)
     if told:
         raise BadInput(f"{exercise.where_is('page')}: the page must give symptoms only, and this one says "
@@ -121,7 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     def progress(text: str) -> None:
         print(f"  {text}", file=sys.stderr, flush=True)
 
-    result = Trainer(exercise, scenario, path, reports, say=say, progress=progress, command_suffix=suffix).run()
+    result = Trainer(exercise, plan, reports, say=say, progress=progress, command_suffix=suffix).run()
     print(f"exercise over: {scenario.id} ({scenario.title}): "
           f"{'RECOVERED' if result.recovered else 'NOT RECOVERED'} ({result.outcome})", flush=True)
     return EXIT_OK if result.recovered else EXIT_FINDINGS

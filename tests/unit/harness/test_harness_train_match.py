@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from harness.gameday import make_plans
 from harness.scenario import get_scenario, load_scenarios
 from harness.train.match import PlanStep, Typed, command_lines, match_plan, runs_line, split_command, steps_of
-from harness.train.plan import runbook_path
+from harness.train.session import plan_steps
 
 FIX = """\
 NEW_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -77,7 +78,7 @@ def test_a_step_nobody_ran_is_skipped() -> None:
 @pytest.fixture(scope="module")
 def secret_missing_path() -> list[PlanStep]:
     load_scenarios(["scenarios"])
-    return list(runbook_path(get_scenario("secret-missing"), "app").steps)
+    return list(plan_steps(make_plans([get_scenario("secret-missing")])[0]))
 
 
 def test_the_reference_runbooks_secret_missing_path_is_matched_by_what_a_trainee_types(

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from harness.gameday import make_plans
 from harness.observe.samples import ProbeSample, RequestSample
 from harness.scenario import Scenario, load_scenarios
 from harness.train.exercise import load_exercises
 from harness.train.match import command_lines
 from harness.train.page import forbidden_words, leaks, observe, page_text, scrub
-from harness.train.plan import runbook_path
 
 REPO = Path(__file__).resolve().parents[3]
 T0 = 100.0
@@ -45,16 +45,16 @@ def scenarios() -> list[Scenario]:
 
 
 def page_for(scenario: Scenario, note: str = "") -> tuple[str, list[str]]:
-    path = runbook_path(scenario, "app")
-    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, path.section_titles,
-                                [s.code for s in path.steps if s.phase == "fix"])
+    plan = make_plans([scenario])[0]
+    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, plan.section_titles,
+                                [p.step.code for p in plan.fixes])
     probes, requests = samples()
     symptoms = observe(probes, requests, T0, ENDPOINTS)
     text = page_text(stack="chatkit", stack_name="gameday-chatkit-0a1b2c3d", hosts=["db", "app"],
                      severity=scenario.severity, symptoms=symptoms, since=NOW - timedelta(seconds=4), now=NOW,
                      probe_interval=0.2, users=3, note=note, time_limit=600, forbidden=forbidden)
-    fix_lines = [line for s in path.steps if s.phase == "fix" for line in command_lines(s.code)]
-    return text, [scenario.id, scenario.title, scenario.section, *path.section_titles, *fix_lines]
+    fix_lines = [line for p in plan.fixes for line in command_lines(p.step.code)]
+    return text, [scenario.id, scenario.title, scenario.section, *plan.section_titles, *fix_lines]
 
 
 def test_no_scenarios_page_names_its_scenario_section_or_fix(scenarios: list[Scenario]) -> None:

@@ -10,9 +10,9 @@ import pytest
 from harness.cli import main
 from harness.errors import BadInput
 from harness.observe.samples import ProbeSample, RequestSample
+from harness.testing import FakeClock, scripted_observers
 from harness.train import state
 from harness.train.hints import Hint
-from harness.train.steady import recovered_since, symptom_at, traffic_steady_since
 
 USERS = ["synthetic-1", "synthetic-2"]
 
@@ -107,23 +107,30 @@ def request(t: float, user: str, ok: bool) -> RequestSample:
     return RequestSample(t, user, "chat", ok, 200 if ok else 503, 0.01)
 
 
+def seen(probes: list[ProbeSample], requests: list[RequestSample], users: list[str], at: float = 100.0):  # type: ignore[no-untyped-def]
+    """Observers that have seen every sample up to `at`."""
+    clock = FakeClock(at)
+    return scripted_observers(clock, probes, requests, users)
+
+
 def test_the_symptom_is_the_first_failure_after_the_inject() -> None:
-    assert symptom_at([probe(9, False), probe(11, True), probe(12, False)], [request(11.5, "u", False)], 10) == 11.5
-    assert symptom_at([probe(11, True)], [], 10) is None
+    observers = seen([probe(9, False), probe(11, True), probe(12, False)], [request(11.5, "u", False)], ["u"])
+    assert observers.symptom_since(10) == 11.5
+    assert seen([probe(11, True)], [], []).symptom_since(10) is None
 
 
 def test_steady_state_needs_consecutive_healthy_probes_after_the_last_failure_and_every_user_back() -> None:
     probes = [probe(10 + 0.2 * i, i >= 10) for i in range(20)]  # failing until 12.0, then ok
     requests = [request(11, "synthetic-1", False), request(12.5, "synthetic-1", True),
                 request(12.6, "synthetic-2", True), request(13.0, "synthetic-1", True)]
-    since, why = recovered_since(probes, requests, USERS, after=10, consecutive=5)
-    assert (since, why) == (12.5, "")
-    assert recovered_since(probes[:13], requests, USERS, after=10, consecutive=5)[0] is None
+    steady = seen(probes, requests, USERS).steady(10, 5)
+    assert (steady.since, steady.why) == (12.5, "")
+    assert seen(probes[:13], requests, USERS).steady(10, 5).since is None
 
 
 def test_traffic_is_not_steady_while_a_user_has_not_succeeded_since_the_last_failure() -> None:
     requests = [request(11, "synthetic-2", False), request(12, "synthetic-1", True), request(13, "synthetic-1", True),
                 request(14, "synthetic-1", True)]
-    since, why = traffic_steady_since(requests, 10, USERS)
-    assert since is None
-    assert "waiting for synthetic-2" in why
+    steady = seen([probe(10 + i, True) for i in range(6)], requests, USERS).traffic_steady(10)
+    assert steady.since is None
+    assert "waiting for synthetic-2" in steady.why
