@@ -23,6 +23,7 @@ from typing import Any
 
 from harness.drill import run_drill
 from harness.journal import Journal
+from harness.plan import build_plan
 from harness.redact import Redactor
 from harness.scenario import get_scenario, load_scenarios
 from harness.stack.stack import Stack
@@ -118,5 +119,5 @@ def run_db_down_drill(stack: Stack, folder: Path, number: int) -> Timed:
     redactor.add(*stack.secrets.values())
     journal = Journal(folder / f"journal-db-down-{number}.jsonl", redactor)
     started = time.monotonic()
-    result = run_drill(scenario, stack, journal, redactor, drill_id=f"db-down-{number}")
+    result = run_drill(build_plan(scenario, stack.definition), stack, journal, redactor, drill_id=f"db-down-{number}")
     return Timed(time.monotonic() - started, result.verdict, result.passed)

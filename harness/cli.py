@@ -11,20 +11,17 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from harness import interrupts
-from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
-from harness.journal import PhaseStarted
+from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, BadInput, GamedayError
 from harness.stack.definition import load_definition
 from harness.train import cli as train_cli
 
 if TYPE_CHECKING:
-    from harness.journal import DrillFinished, Event
     from harness.scenario import Scenario
 
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
-EXIT_INTERRUPTED = 130
 DEFAULT_SCENARIOS = "scenarios"
 DEFAULT_REPORTS = Path("reports")
 
@@ -128,80 +125,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
-
-
-def summary_table(drills: Sequence[DrillFinished]) -> str:
-    """The end-of-gameday table: one row per drill (from the journal, whichever process ran it)."""
-    rows = [("scenario", "verdict", "detect / budget", "recover / budget", "failed requests", "findings")]
-    for d in drills:
-        m = d.metrics
-        rows.append((
-            d.scenario, d.verdict,
-            f"{_seconds(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
-            f"{_seconds(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
-            f"{m.requests_failed}/{m.requests_total}" if m else "-",
-            ", ".join(dict.fromkeys(d.findings)) or "none",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
-                     for row in rows)
-
-
-class LiveProgress:
-    """Which drill and phase is running: a spinner line on a terminal, plain lines elsewhere; a
-    line per drill with its verdict and findings as each one ends."""
-
-    SPINNER = "|/-\\"
-
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
-        self.ticks = 0
-        self.findings: dict[str, list[str]] = {}
-
-    def __call__(self, event: Event) -> None:
-        from harness.journal import DrillFinished, FindingRecorded
-
-        if isinstance(event, FindingRecorded):
-            from harness.drill import Finding
-
-            finding = Finding(event.kind, event.step, event.message, event.location, event.expected, event.seen)
-            self.findings.setdefault(event.drill, []).append(str(finding))
-        elif isinstance(event, DrillFinished):
-            self.drill_ended(event)
-        if not isinstance(event, PhaseStarted):
-            return
-        self.ticks += 1
-        text = f"  {event.drill:<18} {event.phase:<10} t={event.t:5.1f}s"
-        if self.tty:
-            self.stream.write(f"\r{self.SPINNER[self.ticks % 4]}{text}\033[K")
-        else:
-            self.stream.write(f"{text}\n")
-        self.stream.flush()
-
-    def clear(self) -> None:
-        if self.tty:
-            self.stream.write("\r\033[K")
-            self.stream.flush()
-
-    def drill_ended(self, event: DrillFinished) -> None:
-        self.clear()
-        m = event.metrics
-        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
-        lines = [f"  {event.scenario:<18} {event.verdict.upper():<14} {times}".rstrip()]
-        lines += ["      " + text.replace("\n", "\n      ") for text in self.findings.pop(event.drill, [])]
-        self.stream.write("\n".join(lines) + "\n")
-        self.stream.flush()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     import time as _time
 
     from harness.gameday import run_gameday
     from harness.parallel import MAX_JOBS, run_lane, run_parallel
     from harness.report import HTML_NAME, write_reports
+    from harness.report.console import LiveProgress, summary_table
 
     scenarios = _selected(args)
     if args.report.exists() and not args.report.is_dir():
@@ -235,9 +165,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"gameday: never ran to an end: {', '.join(result.missing)}", file=sys.stderr)
     print(f"gameday: {passed}/{len(scenarios)} drill(s) passed in {result.seconds:.0f}s")
     print(f"report: {folder / HTML_NAME}  (history: {args.report / 'index.html'})")
-    if result.missing or any(d.verdict == "harness-error" for d in result.finished):
-        return EXIT_INFRASTRUCTURE
-    return EXIT_OK if result.passed else EXIT_FINDINGS
+    return result.exit_code
 
 
 def cmd_report(args: argparse.Namespace) -> int:

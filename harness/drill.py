@@ -54,29 +54,6 @@ SERIES_BUCKET = 1.0
 
 
 @dataclass(frozen=True)
-class Finding:
-    kind: FindingKind
-    step: str
-    message: str
-    location: str = ""
-    expected: str = ""
-    seen: str = ""
-
-    @classmethod
-    def of(cls, event: FindingRecorded) -> Finding:
-        return cls(event.kind, event.step, event.message, event.location, event.expected, event.seen)
-
-    def __str__(self) -> str:
-        where = f" ({self.location})" if self.location else ""
-        text = f"{self.kind}: {self.step}{where}: {self.message}"
-        if self.expected:
-            text += f"\n    expected: {self.expected}"
-        if self.seen:
-            text += f"\n    seen: {self.seen}"
-        return text
-
-
-@dataclass(frozen=True)
 class DrillResult:
     """How one drill ended, read back from its journal events."""
 
@@ -86,7 +63,7 @@ class DrillResult:
     runbook: str
     section: str
     verdict: Verdict
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[FindingRecorded, ...] = ()
     metrics: Metrics | None = None
     faults: tuple[tuple[str, FaultAction], ...] = ()  # each fault's last recorded action
     stack_id: str = ""  # the stack it ran on (its objects carry this id as a label)
@@ -96,7 +73,7 @@ class DrillResult:
         """The result of drill `drill_id` from a journal's events (GamedayError when it has not finished)."""
         started: DrillStarted | None = None
         finished: DrillFinished | None = None
-        findings: list[Finding] = []
+        findings: list[FindingRecorded] = []
         faults: dict[str, FaultAction] = {}
         for event in events:
             if getattr(event, "drill", None) != drill_id:
@@ -106,7 +83,7 @@ class DrillResult:
             elif isinstance(event, DrillFinished):
                 finished = event
             elif isinstance(event, FindingRecorded):
-                findings.append(Finding.of(event))
+                findings.append(event)
             elif isinstance(event, FaultRecorded):
                 faults[event.fault] = event.action
         if started is None or finished is None:
@@ -135,7 +112,7 @@ class DrillResult:
     def explain(self) -> str:
         runbook = self.runbook.rsplit("/", 1)[-1]
         head = f"drill {self.scenario} ({runbook}#{self.section}): {self.verdict}"
-        return "\n".join([head, *(f"  - {f}" for f in self.findings)])
+        return "\n".join([head, *(f"  - {f.describe()}" for f in self.findings)])
 
 
 @dataclass(frozen=True)

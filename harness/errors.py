@@ -16,12 +16,25 @@ and, for infrastructure failures, the evidence (last log lines).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+
+from harness.vocabulary import Verdict
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFRASTRUCTURE = 3
+EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
+
+
+def gameday_exit_code(verdicts: Iterable[Verdict], *, complete: bool = True) -> int:
+    """A gameday's exit code from its drills' verdicts: infrastructure when a drill could not run to
+    its end (or, `complete` false, never ran), findings when any drill failed, else ok."""
+    verdicts = list(verdicts)
+    if not complete or Verdict.HARNESS_ERROR in verdicts:
+        return EXIT_INFRASTRUCTURE
+    return EXIT_OK if all(v is Verdict.PASSED for v in verdicts) else EXIT_FINDINGS
 
 
 class GamedayError(Exception):

@@ -15,11 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import docker
 
 from harness import __version__, interrupts, timing
 from harness.drill import DrillResult, run_drill
+from harness.errors import gameday_exit_code
 from harness.journal import (
     DrillFinished,
     DrillTimed,
@@ -38,14 +40,17 @@ from harness.stack.stack import Stack
 from harness.vocabulary import DrillPhase
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 Progress = Callable[[str], None]
 BACKGROUND_JOIN_TIMEOUT = 120.0  # a stack start or removal gives up well before (health timeouts are 60 s)
 
 
-def make_plans(scenarios: Sequence[Scenario]) -> list[DrillPlan]:
+def make_plans(scenarios: Sequence[Scenario],
+               definitions: dict[Path, StackDefinition] | None = None) -> list[DrillPlan]:
     """Every scenario's drill plan: stack definitions, runbooks, sections, hosts and placeholders,
-    all checked before anything starts (BadInput with file and line)."""
-    definitions: dict[Path, StackDefinition] = {}
+    all checked before anything starts (BadInput with file and line). `definitions` caches the
+    stack definitions read, by path."""
+    definitions = {} if definitions is None else definitions
     plans = []
     for scenario in scenarios:
         path = scenario.stack.resolve()
@@ -53,11 +58,6 @@ def make_plans(scenarios: Sequence[Scenario]) -> list[DrillPlan]:
             definitions[path] = load_definition(path)
         plans.append(build_plan(scenario, definitions[path]))
     return plans
-
-
-def check_inputs(scenarios: Sequence[Scenario]) -> dict[Path, StackDefinition]:
-    """The stack definitions of the scenarios, once every input was checked (see make_plans)."""
-    return {plan.definition.path: plan.definition for plan in make_plans(scenarios)}
 
 
 class _Background:
@@ -98,12 +98,16 @@ class StackPool:
     _spares: dict[Path, _Background] = field(default_factory=dict)
     _downs: list[_Background] = field(default_factory=list)
 
-    def stack_for(self, scenario: Scenario) -> Stack:
-        """A new stack (not started) for the scenario's definition."""
+    def prepare(self, scenario: Scenario) -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
+        """The scenario's stack definition, a client and its built images (made once per definition)."""
         path = scenario.stack.resolve()
         if path not in self._prepared:
             self._prepared[path] = prepare(path, progress=self.progress)
-        definition, client, images = self._prepared[path]
+        return self._prepared[path]
+
+    def stack_for(self, scenario: Scenario) -> Stack:
+        """A new stack (not started) for the scenario's definition."""
+        definition, client, images = self.prepare(scenario)
         return Stack(definition, images, client=client)
 
     def take(self, scenario: Scenario, *, ahead: Callable[[], Scenario | None] | None = None) -> Stack:
@@ -164,77 +168,109 @@ class StackPool:
         self.close()
 
 
-def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, redactor: Redactor,
-                         drill_id: str | None = None, *,
-                         ahead: Callable[[], Scenario | None] | None = None) -> DrillResult:
-    """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
-    run the drill, give the stack back (taken down in the background), and journal where the
-    time went."""
-    drill_id = drill_id or scenario.id
-    with timing.ledger() as book:
-        journal.write(PhaseStarted(drill_id, DrillPhase.STACK_UP, 0.0))
-        stack = pool.take(scenario, ahead=ahead)
-        try:
-            redactor.add(*stack.secrets.values())
-            return run_drill(build_plan(scenario, stack.definition), stack, journal, redactor, drill_id=drill_id)
-        finally:
-            pool.give_back(stack)
-            split = book.split()
-            journal.write(DrillTimed(drill_id, split.wall, split.stack, split.runbook, split.overhead))
-
-
-class Claims:
-    """The scenarios of a gameday, taken in order, each by one taker only.
+class Claims(Generic[T]):
+    """The drills of a gameday, taken in order, each by one taker only.
 
     Without a folder, one process takes them all. With a folder, several lanes (processes)
-    share the list: a lane claims a scenario by creating its claim file exclusively, so each
+    share the list: a lane claims a drill by creating its claim file exclusively, so each
     drill runs once, and a lane that is free takes the next one nobody claimed.
     """
 
-    def __init__(self, scenarios: Sequence[Scenario], folder: Path | None = None) -> None:
-        self.scenarios = list(scenarios)
+    def __init__(self, drills: Sequence[T], folder: Path | None = None) -> None:
+        self.drills = list(drills)
         self.folder = folder
         self._next = 0
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
 
-    def next(self) -> Scenario | None:
-        while self._next < len(self.scenarios):
-            number, scenario = self._next, self.scenarios[self._next]
+    def next(self) -> T | None:
+        while self._next < len(self.drills):
+            number, drill = self._next, self.drills[self._next]
             self._next += 1
             if self.folder is None:
-                return scenario
+                return drill
             try:
                 fd = os.open(self.folder / f"{number:04d}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 continue
-            os.write(fd, f"{os.getpid()} {scenario.id}\n".encode())
+            os.write(fd, f"{os.getpid()}\n".encode())  # who took it
             os.close(fd)
-            return scenario
+            return drill
         return None
 
 
-def run_drills(claims: Claims, pool: StackPool, journal: Journal, redactor: Redactor, *,
-               progress: Progress = log.info) -> list[DrillResult]:
-    """Run the drills this process claims, one after the other, each on a fresh stack; the stack
-    of the next one starts while the current one runs."""
-    results = []
-    upcoming: list[Scenario | None] = []
+class Gameday:
+    """What the drills of one process share: their plans (every input checked before anything
+    starts or is written), the redactor, the journal and the fresh-stack pool.
 
-    def claim_next() -> Scenario | None:
-        # Claimed once this drill has its stack, not before: a lane that starts a moment later
-        # still finds work, and the spare has the whole drill to start.
-        upcoming.append(claims.next())
-        return upcoming[-1]
+    `gameday run`, each lane of `gameday run --jobs N` and the pytest plugin run their drills
+    through one of these; `with Gameday(...)` closes the pool (spares removed, removals waited for).
+    """
 
-    current = claims.next()
-    while current is not None:
-        progress(f"drill {current.id}: {current.title}")
-        upcoming.clear()
-        result = drill_on_fresh_stack(current, pool, journal, redactor, ahead=claim_next)
-        results.append(result)
-        current = upcoming[-1] if upcoming else claims.next()
-    return results
+    def __init__(self, journal: Path, scenarios: Sequence[Scenario] = (), *, progress: Progress = log.info,
+                 listener: Callable[[Event], None] | None = None, pool: StackPool | None = None) -> None:
+        self.redactor = Redactor()
+        self._definitions: dict[Path, StackDefinition] = {}
+        self.plans = self.plan(scenarios)  # before the journal's folder exists: bad input writes nothing
+        self.journal = Journal(journal, self.redactor, listener=listener)
+        self.pool = pool if pool is not None else StackPool(progress)
+        self.progress = progress
+
+    def plan(self, scenarios: Sequence[Scenario]) -> list[DrillPlan]:
+        """The scenarios' drill plans (BadInput before anything starts); their stacks' token shapes
+        join the redactor."""
+        plans = make_plans(scenarios, self._definitions)
+        for plan in plans:
+            for pattern in plan.definition.redaction_patterns:
+                self.redactor.add_pattern(pattern)
+        return plans
+
+    def drill(self, plan: DrillPlan, *, drill_id: str | None = None,
+              ahead: Callable[[], Scenario | None] | None = None) -> DrillResult:
+        """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
+        run the drill, give the stack back (taken down in the background), and journal where the
+        time went."""
+        drill_id = drill_id or plan.scenario.id
+        journal = self.journal
+        with timing.ledger() as book:
+            journal.write(PhaseStarted(drill_id, DrillPhase.STACK_UP, 0.0))
+            stack = self.pool.take(plan.scenario, ahead=ahead)
+            try:
+                self.redactor.add(*stack.secrets.values())
+                return run_drill(plan, stack, journal, self.redactor, drill_id=drill_id)
+            finally:
+                self.pool.give_back(stack)
+                split = book.split()
+                journal.write(DrillTimed(drill_id, split.wall, split.stack, split.runbook, split.overhead))
+
+    def run(self, claims: Claims[DrillPlan]) -> list[DrillResult]:
+        """Run the drills this process claims, one after the other, each on a fresh stack; the stack
+        of the next one starts while the current one runs."""
+        results = []
+        upcoming: list[DrillPlan | None] = []
+
+        def claim_next() -> Scenario | None:
+            # Claimed once this drill has its stack, not before: a lane that starts a moment later
+            # still finds work, and the spare has the whole drill to start.
+            upcoming.append(claims.next())
+            return upcoming[-1].scenario if upcoming[-1] is not None else None
+
+        current = claims.next()
+        while current is not None:
+            self.progress(f"drill {current.scenario.id}: {current.scenario.title}")
+            upcoming.clear()
+            results.append(self.drill(current, ahead=claim_next))
+            current = upcoming[-1] if upcoming else claims.next()
+        return results
+
+    def close(self) -> None:
+        self.pool.close()
+
+    def __enter__(self) -> Gameday:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass
@@ -259,27 +295,25 @@ class GamedayResult:
     def passed(self) -> bool:
         return not self.missing and all(f.verdict == "passed" for f in self.finished)
 
-
-def gameday_redactor(definitions: dict[Path, StackDefinition]) -> Redactor:
-    return Redactor(patterns=sorted({p for d in definitions.values() for p in d.redaction_patterns}))
+    @property
+    def exit_code(self) -> int:
+        return gameday_exit_code((f.verdict for f in self.finished), complete=not self.missing)
 
 
 def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Progress = log.info,
                 on_event: Callable[[Event], None] | None = None) -> GamedayResult:
     """Run the scenarios one after the other, each on its own fresh stack (`harness.parallel`
     runs them on several stacks at once)."""
-    definitions = check_inputs(scenarios)
-    redactor = gameday_redactor(definitions)
     run_id = secrets.token_hex(6)
-    journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
-    journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
-    try:
-        with StackPool(progress) as pool:
-            run_drills(Claims(scenarios), pool, journal, redactor, progress=progress)
-    finally:
-        finished = [e for e in journal.events if isinstance(e, DrillFinished)]
-        journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
-                                      round(time.monotonic() - started, 3)))
+    with Gameday(report_dir / "journal.jsonl", scenarios, progress=progress, listener=on_event) as gameday:
+        journal = gameday.journal
+        journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
+        try:
+            gameday.run(Claims(gameday.plans))
+        finally:
+            finished = [e for e in journal.events if isinstance(e, DrillFinished)]
+            journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
+                                          round(time.monotonic() - started, 3)))
     return GamedayResult(run_id, [journal.path], tuple(s.id for s in scenarios), finished,
                          time.monotonic() - started)

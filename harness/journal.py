@@ -149,6 +149,16 @@ class FindingRecorded:
     seen: str = ""
     t: float = 0.0
 
+    def describe(self) -> str:
+        """The finding as a person reads it: kind, step, where, what; then expected and seen."""
+        where = f" ({self.location})" if self.location else ""
+        text = f"{self.kind}: {self.step}{where}: {self.message}"
+        if self.expected:
+            text += f"\n    expected: {self.expected}"
+        if self.seen:
+            text += f"\n    seen: {self.seen}"
+        return text
+
 
 @dataclass(frozen=True)
 class Metrics:

@@ -28,19 +28,24 @@ from pathlib import Path
 from types import FrameType
 
 from harness import __version__, interrupts
-from harness.errors import GamedayError, InfrastructureError
-from harness.gameday import GamedayResult, Progress, check_inputs, gameday_redactor
+from harness.errors import (
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    GamedayError,
+    InfrastructureError,
+    gameday_exit_code,
+)
+from harness.gameday import Claims, Gameday, GamedayResult, Progress
 from harness.journal import (
     DrillFinished,
     Event,
     GamedayFinished,
     GamedayStarted,
-    Journal,
     decode,
     read_journal,
 )
 from harness.scenario import Scenario
-from harness.stack.launch import prepare
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +131,11 @@ def longest_first(scenarios: Sequence[Scenario], history: Path) -> list[Scenario
 def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, modules: str,
                  progress: Progress = log.info, on_event: Callable[[Event], None] | None = None) -> GamedayResult:
     """Run the scenarios on `jobs` stacks at once, each drill on a fresh stack, in lane processes."""
-    definitions = check_inputs(scenarios)
-    for path in definitions:
-        prepare(path, progress=progress)  # images once, before the lanes look for them
     scenarios = longest_first(scenarios, report_dir.parent)
-    journal = Journal(report_dir / "journal.jsonl", gameday_redactor(definitions), listener=on_event)
+    gameday = Gameday(report_dir / "journal.jsonl", scenarios, progress=progress, listener=on_event)
+    for plan in gameday.plans:
+        gameday.pool.prepare(plan.scenario)  # images once, before the lanes look for them
+    journal = gameday.journal
     run_id = secrets.token_hex(6)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
@@ -178,8 +183,9 @@ def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, 
             journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
                                           round(time.monotonic() - started, 3)))
     for lane in lanes:
-        if lane.process.returncode not in (0, 1, 130, -signal.SIGINT, -signal.SIGTERM):
+        if lane.process.returncode not in (EXIT_OK, EXIT_FINDINGS, EXIT_INTERRUPTED, -signal.SIGINT, -signal.SIGTERM):
             progress(f"lane {lane.number} exited {lane.process.returncode}:\n{lane.log_tail()}")
+    gameday.close()
     if interrupted:
         raise KeyboardInterrupt("interrupted; the lanes rolled back and removed their stacks")
     result = GamedayResult(run_id, [journal.path, *(lane.journal for lane in lanes if lane.journal.exists())],
@@ -191,14 +197,8 @@ def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, 
 
 def run_lane(scenarios: Sequence[Scenario], report_dir: Path, number: int) -> int:
     """The body of one lane process: claim and run drills until none is left; the exit code says
-    whether they all passed (0), some did not (1), or the harness failed (3)."""
-    from harness.gameday import Claims, StackPool, run_drills
-
-    definitions = check_inputs(scenarios)
-    redactor = gameday_redactor(definitions)
-    journal = Journal(lane_journal(report_dir, number), redactor)
-    with StackPool(lambda message: print(message, file=sys.stderr, flush=True)) as pool:
-        results = run_drills(Claims(scenarios, report_dir / "claims"), pool, journal, redactor)
-    if any(r.verdict == "harness-error" for r in results):
-        return 3
-    return 0 if all(r.passed for r in results) else 1
+    whether they all passed, some did not, or the harness failed (harness.errors.gameday_exit_code)."""
+    with Gameday(lane_journal(report_dir, number), scenarios,
+                 progress=lambda message: print(message, file=sys.stderr, flush=True)) as gameday:
+        results = gameday.run(Claims(gameday.plans, report_dir / "claims"))
+    return gameday_exit_code(r.verdict for r in results)

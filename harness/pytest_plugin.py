@@ -54,25 +54,21 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class GamedaySession:
-    """What the drills of one pytest process share: report folder, journal, redactor, images."""
+    """What the drills of one pytest process share (a harness.gameday.Gameday: plans, journal,
+    redactor, stack pool), and how a test asks for a drill."""
 
     def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None) -> None:
-        from harness.gameday import StackPool
-        from harness.journal import Journal
-        from harness.redact import Redactor
+        from harness.gameday import Gameday
 
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self.report_dir = report_dir
-        self.redactor = Redactor()
-        self.journal = Journal(report_dir / f"journal-{worker}.jsonl", self.redactor)
-        self.pool = StackPool()
+        self.gameday = Gameday(report_dir / f"journal-{worker}.jsonl")
+        self.journal = self.gameday.journal
         self.count = 0
-        self.upcoming: Any = None  # the scenario of the next drill test of this process, if known
         self.scenario_modules = list(scenario_modules or [])
 
     def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
             *, ahead: Any = None, **changes: Any) -> Any:
-        from harness.gameday import check_inputs, drill_on_fresh_stack
         from harness.scenario import get_scenario, load_scenarios
 
         if isinstance(scenario, str):
@@ -82,12 +78,12 @@ class GamedaySession:
             scenario = scenario.with_runbook(runbook, section)
         if changes:
             scenario = dataclasses.replace(scenario, **changes)
-        for definition in check_inputs([scenario]).values():
-            for pattern in definition.redaction_patterns:
-                self.redactor.add_pattern(pattern)
+        (plan,) = self.gameday.plan([scenario])
         self.count += 1
-        return drill_on_fresh_stack(scenario, self.pool, self.journal, self.redactor,
-                                    drill_id=f"{scenario.id}#{self.count}", ahead=ahead)
+        return self.gameday.drill(plan, drill_id=f"{scenario.id}#{self.count}", ahead=ahead)
+
+    def close(self) -> None:
+        self.gameday.close()
 
 
 @pytest.fixture(scope="session")
@@ -100,7 +96,7 @@ def gameday_session(request: pytest.FixtureRequest) -> Iterator[GamedaySession]:
     try:
         yield session
     finally:
-        session.pool.close()
+        session.close()
     if session.journal.path.exists() and "PYTEST_XDIST_WORKER" not in os.environ:
         from harness.report import write_reports
 

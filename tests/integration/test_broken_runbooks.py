@@ -35,7 +35,7 @@ def assert_rolled_back(result: DrillResult, session: Any) -> None:
     ended = {r.fault for r in records if r.action in ("rolled-back", "already-restored")}
     assert injected, records
     assert injected <= ended, records
-    session.pool.settle()
+    session.gameday.pool.settle()
     mine = [o for o in leftovers(docker.from_env(), current_run().run_id) if result.stack_id in o]
     assert result.stack_id
     assert mine == []

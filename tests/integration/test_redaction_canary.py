@@ -39,7 +39,7 @@ def test_no_secret_or_token_reaches_the_journal_or_any_report(
 
     journal = gameday_session.journal.path
     written = write_reports([journal], tmp_path / "report", index=False)
-    secrets = [CANARY, *gameday_session.redactor.known_values()]
+    secrets = [CANARY, *gameday_session.gameday.redactor.known_values()]
     assert len(secrets) >= 4  # the canary, the stack's two secrets, and at least one leaked token
     for path in [journal, *written]:
         text = path.read_text()

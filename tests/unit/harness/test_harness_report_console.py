@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 
-from harness.cli import LiveProgress, summary_table
 from harness.journal import DrillFinished, FaultRecorded, FindingRecorded, Metrics, PhaseStarted
+from harness.report.console import LiveProgress, summary_table
 
 METRICS = Metrics(True, True, 0.6, 1.0, 2.0, 1.4, 1.5, 10.0, 60.0, 6, 3, ("synthetic-1",), 1.0, ())
 
