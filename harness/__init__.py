@@ -1,7 +1,10 @@
 """gameday-harness: executable runbooks and chaos drills.
 
-The public surface is re-exported here, imported on first use so that `gameday lint` and other
-commands that never touch Docker start fast.
+The public surface: what a user writes in a scenario module (`@scenario`, `Observation`, the
+`DrillContext` a fixture gets, the faults, `http_check`), what a test reads back (`DrillResult`,
+`Verdict`, `FindingKind`), the stack and runbook types, and the errors. Imported on first use,
+so that `gameday lint` and other commands that never touch Docker start fast. Plumbing (step
+runners, matchers, launch helpers) stays in its modules.
 """
 
 from __future__ import annotations
@@ -13,54 +16,86 @@ __version__ = "0.1.0.dev0"
 
 _EXPORTS = {
     "BadInput": "harness.errors",
-    "ContainerHost": "harness.stack.host",
+    "ConfigSwitch": "harness.faults.envfile",
+    "ConnectionHog": "harness.faults.hog",
+    "ContainerKilled": "harness.faults.container",
+    "ContainerPaused": "harness.faults.container",
+    "ContainerStopped": "harness.faults.container",
     "DefinitionError": "harness.errors",
     "DockerUnavailable": "harness.errors",
+    "DrillContext": "harness.scenario",
+    "DrillResult": "harness.drill",
+    "EnvFileChange": "harness.faults.envfile",
     "ExecError": "harness.errors",
     "ExecResult": "harness.stack.host",
     "ExecTimeout": "harness.errors",
+    "Fault": "harness.faults.base",
+    "FaultNotEffective": "harness.faults.base",
+    "FindingKind": "harness.vocabulary",
     "GamedayError": "harness.errors",
+    "HealthCheck": "harness.scenario",
     "Host": "harness.stack.host",
+    "HttpStorm": "harness.faults.storm",
     "ImageBuildError": "harness.errors",
     "InfrastructureError": "harness.errors",
-    "LocalHost": "harness.stack.host",
+    "NetworkPartition": "harness.faults.network",
+    "Observation": "harness.scenario",
+    "PortRefused": "harness.faults.network",
+    "Priority": "harness.vocabulary",
     "Runbook": "harness.runbook.model",
+    "Scenario": "harness.scenario",
+    "ServiceStopped": "harness.faults.service",
     "Stack": "harness.stack.stack",
     "StackDefinition": "harness.stack.definition",
     "StackStartError": "harness.errors",
-    "launch": "harness.stack.launch",
+    "Verdict": "harness.vocabulary",
+    "http_check": "harness.observe.probe",
     "lint": "harness.runbook.lint",
     "load_definition": "harness.stack.definition",
-    "match": "harness.runbook.match",
     "parse_runbook": "harness.runbook.parse",
-    "prepare": "harness.stack.launch",
-    "run_step": "harness.runbook.execute",
+    "scenario": "harness.scenario",
 }
 
 __all__ = [
     "BadInput",
-    "ContainerHost",
+    "ConfigSwitch",
+    "ConnectionHog",
+    "ContainerKilled",
+    "ContainerPaused",
+    "ContainerStopped",
     "DefinitionError",
     "DockerUnavailable",
+    "DrillContext",
+    "DrillResult",
+    "EnvFileChange",
     "ExecError",
     "ExecResult",
     "ExecTimeout",
+    "Fault",
+    "FaultNotEffective",
+    "FindingKind",
     "GamedayError",
+    "HealthCheck",
     "Host",
+    "HttpStorm",
     "ImageBuildError",
     "InfrastructureError",
-    "LocalHost",
+    "NetworkPartition",
+    "Observation",
+    "PortRefused",
+    "Priority",
     "Runbook",
+    "Scenario",
+    "ServiceStopped",
     "Stack",
     "StackDefinition",
     "StackStartError",
-    "launch",
+    "Verdict",
+    "http_check",
     "lint",
     "load_definition",
-    "match",
     "parse_runbook",
-    "prepare",
-    "run_step",
+    "scenario",
 ]
 
 
@@ -78,6 +113,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from harness.drill import DrillResult
     from harness.errors import (
         BadInput,
         DefinitionError,
@@ -89,12 +125,19 @@ if TYPE_CHECKING:
         InfrastructureError,
         StackStartError,
     )
-    from harness.runbook.execute import run_step
+    from harness.faults.base import Fault, FaultNotEffective
+    from harness.faults.container import ContainerKilled, ContainerPaused, ContainerStopped
+    from harness.faults.envfile import ConfigSwitch, EnvFileChange
+    from harness.faults.hog import ConnectionHog
+    from harness.faults.network import NetworkPartition, PortRefused
+    from harness.faults.service import ServiceStopped
+    from harness.faults.storm import HttpStorm
+    from harness.observe.probe import http_check
     from harness.runbook.lint import lint
-    from harness.runbook.match import match
     from harness.runbook.model import Runbook
     from harness.runbook.parse import parse_runbook
+    from harness.scenario import DrillContext, HealthCheck, Observation, Scenario, scenario
     from harness.stack.definition import StackDefinition, load_definition
-    from harness.stack.host import ContainerHost, ExecResult, Host, LocalHost
-    from harness.stack.launch import launch, prepare
+    from harness.stack.host import ExecResult, Host
     from harness.stack.stack import Stack
+    from harness.vocabulary import FindingKind, Priority, Verdict

@@ -21,3 +21,16 @@ def test_importing_the_package_does_not_load_docker() -> None:
             "print('docker' in sys.modules, 'testcontainers' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_type_checkers_see_every_public_name() -> None:
+    """The lazily imported names are imported under TYPE_CHECKING too, or mypy users lose them."""
+    import ast
+    from pathlib import Path
+
+    tree = ast.parse(Path(harness.__file__).read_text(encoding="utf-8"))
+    guarded = next(node for node in tree.body if isinstance(node, ast.If)
+                   and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING")
+    seen = {alias.name: node.module for node in guarded.body if isinstance(node, ast.ImportFrom)
+            for alias in node.names}
+    assert seen == harness._EXPORTS
