@@ -19,6 +19,15 @@ class Phase(StrEnum):
     VERIFY = "verify"
     MANUAL = "manual"
 
+    @property
+    def text(self) -> str:
+        """The phase as a noun in a sentence ("a hint (diagnosis)", "### Verification")."""
+        return _PHASE_TEXT[self]
+
+
+_PHASE_TEXT = {Phase.DIAGNOSE: "diagnosis", Phase.FIX: "fix", Phase.VERIFY: "verification",
+               Phase.MANUAL: "manual steps"}
+
 
 class ExpectationKind(StrEnum):
     HEALTHY = "healthy"  # `# Expected: ...`: on a healthy stack, or after the fix

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.runbook.commands import PlanStep
 from harness.runbook.model import Phase, Runbook, Section, Step
 from harness.runbook.parse import parse_runbook
 from harness.scenario import Scenario
-from harness.train.match import PlanStep
 
 
 def shown(path: str | Path) -> str:
@@ -32,7 +32,7 @@ class RunbookPath:
 
     @property
     def fix_hosts(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(s.host for s in self.steps if s.phase == "fix"))
+        return tuple(dict.fromkeys(s.host for s in self.steps if s.phase == Phase.FIX))
 
     @property
     def section_titles(self) -> tuple[str, ...]:
@@ -59,10 +59,10 @@ def runbook_path(scenario: Scenario, default_host: str) -> RunbookPath:
     section = runbook.section(scenario.section)
     host = runbook.front_matter.default_host or default_host
 
-    def plan(phase: str, steps: tuple[Step, ...]) -> list[PlanStep]:
+    def plan(phase: Phase, steps: tuple[Step, ...]) -> list[PlanStep]:
         return [PlanStep(phase, s.ref, s.host or host, s.section, f"{shown(s.location.path)}:{s.location.line}", s.code)
                 for s in steps if s.executable and not s.skip]
 
-    steps = [*plan("diagnose", runbook.diagnosis(section.anchor)), *plan("fix", section.steps_in(Phase.FIX)),
-             *plan("verify", section.steps_in(Phase.VERIFY))]
+    steps = [*plan(Phase.DIAGNOSE, runbook.diagnosis(section.anchor)), *plan(Phase.FIX, section.steps_in(Phase.FIX)),
+             *plan(Phase.VERIFY, section.steps_in(Phase.VERIFY))]
     return RunbookPath(runbook, section, tuple(steps))

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from harness.observe.samples import ProbeSample, RequestSample
+from harness.runbook.commands import command_lines
 from harness.scenario import Scenario, load_scenarios
 from harness.train.exercise import load_exercises
-from harness.train.match import command_lines
 from harness.train.page import forbidden_words, leaks, observe, page_text, scrub
 from harness.train.plan import runbook_path
 
