@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from harness.train.record import ReferenceTimes
+from harness.exercise_log import ReferenceTimes
 
 log = logging.getLogger(__name__)
 

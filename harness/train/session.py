@@ -27,6 +27,14 @@ from pathlib import Path
 from harness import interrupts
 from harness.drill import wait_until_warm
 from harness.errors import ExecError, GamedayError
+from harness.exercise_log import (
+    ExerciseFinished,
+    ExerciseLog,
+    ExerciseStarted,
+    HintTaken,
+    PageSent,
+    TraineeCommand,
+)
 from harness.faults.base import FaultRecord, listening
 from harness.gameday import StackPool
 from harness.journal import FaultRecorded, Series
@@ -35,25 +43,17 @@ from harness.observe.samples import ProbeSample, RequestSample
 from harness.observe.traffic import SyntheticTraffic
 from harness.observe.verdict import probe_series, success_ratio_series
 from harness.redact import Redactor
+from harness.report.debrief import write_debrief
+from harness.runbook.commands import Typed, match_plan
 from harness.scenario import DrillContext, Scenario, fault_in, fault_out
 from harness.stack.stack import Stack
 from harness.stack.waits import SYSTEM_CLOCK, Clock
 from harness.train import state
-from harness.train.debrief import write_debrief
 from harness.train.exercise import Exercise
 from harness.train.hints import build_hints
 from harness.train.history import HistoryTracker, install_script, read_script
-from harness.train.match import Typed, match_plan
 from harness.train.page import forbidden_words, observe, page_text
 from harness.train.plan import RunbookPath, shown
-from harness.train.record import (
-    ExerciseFinished,
-    ExerciseLog,
-    ExerciseStarted,
-    HintTaken,
-    PageSent,
-    TraineeCommand,
-)
 from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
 from harness.train.steady import recovered_since, symptom_at
