@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from harness import interrupts
 from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INFRASTRUCTURE, EXIT_OK, BadInput, GamedayError
 from harness.journal import PhaseStarted
+from harness.report.text import terse
 from harness.stack.definition import load_definition
 from harness.train import cli as train_cli
 
@@ -128,10 +129,6 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
-
-
 def summary_table(drills: Sequence[DrillFinished]) -> str:
     """The end-of-gameday table: one row per drill (from the journal, whichever process ran it)."""
     rows = [("scenario", "verdict", "detect / budget", "recover / budget", "failed requests", "findings")]
@@ -139,8 +136,8 @@ def summary_table(drills: Sequence[DrillFinished]) -> str:
         m = d.metrics
         rows.append((
             d.scenario, d.verdict,
-            f"{_seconds(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
-            f"{_seconds(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
+            f"{terse(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
+            f"{terse(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
             f"{m.requests_failed}/{m.requests_total}" if m else "-",
             ", ".join(dict.fromkeys(d.findings)) or "none",
         ))
@@ -189,7 +186,7 @@ class LiveProgress:
     def drill_ended(self, event: DrillFinished) -> None:
         self.clear()
         m = event.metrics
-        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
+        times = f"detect {terse(m.time_to_detect)}, recover {terse(m.time_to_recover_after_fix)}" if m else ""
         lines = [f"  {event.scenario:<18} {event.verdict.upper():<14} {times}".rstrip()]
         lines += ["      " + text.replace("\n", "\n      ") for text in self.findings.pop(event.drill, [])]
         self.stream.write("\n".join(lines) + "\n")

@@ -8,11 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import BadInput
-from harness.journal import FaultRecorded, Series
-from harness.redact import Redactor
-from harness.train.debrief import build_debrief, write_debrief
-from harness.train.match import PlanStep
-from harness.train.record import (
+from harness.exercise_log import (
     ExerciseFinished,
     ExerciseLog,
     ExerciseStarted,
@@ -20,21 +16,26 @@ from harness.train.record import (
     PageSent,
     ReferenceTimes,
     TraineeCommand,
-    read_log,
+    read_exercise_log,
 )
+from harness.journal import FaultRecorded, Series
+from harness.redact import Redactor
+from harness.report.debrief import build_debrief, write_debrief
+from harness.runbook.commands import PlanStep
+from harness.runbook.model import Phase
 from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
 
 STACK_SECRET = "stack-db-password-0123456789"
 TYPED_SECRET = "trainee-new-key-abcdefghijklmnop"
 PLAN = (
-    PlanStep("diagnose", "1-service-wont-start[1]", "app", "1-service-wont-start", "RUNBOOK.md:44",
+    PlanStep(Phase.DIAGNOSE, "1-service-wont-start[1]", "app", "1-service-wont-start", "RUNBOOK.md:44",
              "# Is the unit running?\nsystemctl is-active chatkit-backend\n# Expected: /^active$/\n"),
-    PlanStep("diagnose", "1a-missing-secret_key[1]", "app", "1a-missing-secret_key", "RUNBOOK.md:71",
+    PlanStep(Phase.DIAGNOSE, "1a-missing-secret_key[1]", "app", "1a-missing-secret_key", "RUNBOOK.md:71",
              "grep -c '^SECRET_KEY=.\\{16,\\}' /etc/chatkit-backend.env\n"),
-    PlanStep("fix", "1a-missing-secret_key[2]", "app", "1a-missing-secret_key", "RUNBOOK.md:81",
+    PlanStep(Phase.FIX, "1a-missing-secret_key[2]", "app", "1a-missing-secret_key", "RUNBOOK.md:81",
              'echo "SECRET_KEY=$NEW_KEY" >> /etc/chatkit-backend.env\nsystemctl restart chatkit-backend\n'),
-    PlanStep("verify", "1a-missing-secret_key[3]", "app", "1a-missing-secret_key", "RUNBOOK.md:90",
+    PlanStep(Phase.VERIFY, "1a-missing-secret_key[3]", "app", "1a-missing-secret_key", "RUNBOOK.md:90",
              "curl -s http://localhost:8000/health | jq .\n"),
 )
 
@@ -55,7 +56,7 @@ def write_log(path: Path, *, recovered: bool, reference: ReferenceTimes) -> Path
     log.write(FaultRecorded("secret-missing", "env-file-change", "injected", "SECRET_KEY removed", 7.5))
     log.write(PageSent("PAGE P0 (critical) FIRING chatkit\n", 6.1, 2.2))
     log.write(TraineeCommand("app", "systemctl is-active chatkit-backend", 12.0, "2026-11-22T03:12:54+00:00"))
-    log.write(HintTaken(1, 6, "diagnose", "", "Start on the app server.", 15.0))
+    log.write(HintTaken(1, 6, Phase.DIAGNOSE, "", "Start on the app server.", 15.0))
     log.write(TraineeCommand("app", f"PGPASSWORD={STACK_SECRET} psql -h db -U chatkit -c 'select 1'", 18.0,
                              "2026-11-22T03:13:00+00:00"))
     log.write(TraineeCommand("app", f'echo "SECRET_KEY={TYPED_SECRET}" >> /etc/chatkit-backend.env', 30.0,
@@ -134,7 +135,7 @@ def test_a_trainee_who_gave_up_gets_not_recovered_and_the_runbooks_path(tmp_path
 
 def test_the_log_reads_back_into_the_same_events(tmp_path: Path) -> None:
     path = write_log(tmp_path / "exercise.jsonl", recovered=True, reference=ReferenceTimes(False))
-    events = read_log(path)
+    events = read_exercise_log(path)
     assert build_debrief(events).started.plan == PLAN
     assert isinstance(events[-1], ExerciseFinished)
 
@@ -143,7 +144,7 @@ def test_a_log_with_a_bad_line_is_refused_at_that_line(tmp_path: Path) -> None:
     path = tmp_path / "exercise.jsonl"
     path.write_text('{"schema_version": 1, "type": "Nope"}\n')
     with pytest.raises(BadInput, match=rf"^{path}:1: not an exercise event"):
-        read_log(path)
+        read_exercise_log(path)
 
 
 def test_the_reference_is_the_newest_recovered_drill_of_the_scenario(tmp_path: Path) -> None:
