@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -18,13 +17,14 @@ from harness.exercise_log import (
     TraineeCommand,
     read_exercise_log,
 )
-from harness.journal import FaultRecorded, Series
+from harness.journal import DrillFinished, DrillStarted, FaultRecorded, Journal, Metrics, Series
 from harness.redact import Redactor
 from harness.report.debrief import build_debrief, write_debrief
 from harness.runbook.commands import PlanStep
 from harness.runbook.model import Phase
 from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
+from harness.vocabulary import Priority, Verdict
 
 STACK_SECRET = "stack-db-password-0123456789"
 TYPED_SECRET = "trainee-new-key-abcdefghijklmnop"
@@ -148,23 +148,24 @@ def test_a_log_with_a_bad_line_is_refused_at_that_line(tmp_path: Path) -> None:
 
 
 def test_the_reference_is_the_newest_recovered_drill_of_the_scenario(tmp_path: Path) -> None:
-    def summary(folder: str, drills: list[dict[str, object]]) -> None:
-        (tmp_path / folder).mkdir()
-        (tmp_path / folder / "summary.json").write_text(json.dumps({"schema_version": 1, "drills": drills}))
+    def gameday(folder: str, drills: list[tuple[str, bool, float | None]], name: str = "journal.jsonl") -> None:
+        journal = Journal(tmp_path / folder / name)
+        for number, (started, recovered, ttr) in enumerate(drills):
+            drill = f"db-down#{number}"
+            journal.write(DrillStarted(drill, "db-down", "t", "RUNBOOK.md", "s", Priority.P0, 10.0, 60.0, 3, "chatkit",
+                                       at=started))
+            metrics = Metrics(True, recovered, 0.6, 1.0, ttr, 1.2, 3.0, 10.0, 60.0, 10, 2, (), None, ())
+            journal.write(DrillFinished(drill, "db-down", Verdict.PASSED if recovered else Verdict.INTERRUPTED, (),
+                                        metrics, 9.0))
 
-    def drill(started: str, recovered: bool, ttr: float | None) -> dict[str, object]:
-        return {"scenario": "db-down", "verdict": "passed" if recovered else "interrupted", "started_at": started,
-                "metrics": {"recovered": recovered, "time_to_recover": ttr, "time_to_detect": 0.6,
-                            "time_to_diagnose": 1.0, "time_to_recover_after_fix": 1.2}}
-
-    summary("gameday-1", [drill("2026-11-22T07:00:00+00:00", True, 2.5)])
-    summary("gameday-2", [drill("2026-11-22T07:05:00+00:00", True, 2.7)])
-    summary("gameday-3", [drill("2026-11-22T07:09:00+00:00", False, None)])
+    gameday("gameday-1", [("2026-11-22T07:00:00+00:00", True, 2.5)])
+    gameday("pytest-2", [("2026-11-22T07:05:00+00:00", True, 2.7)], "journal-gw0.jsonl")
+    gameday("gameday-3", [("2026-11-22T07:09:00+00:00", False, None)])
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    (tmp_path / "broken" / "journal.jsonl").write_text("{not json")
     found = reference_times(tmp_path, "db-down")
-    newest = str(tmp_path / "gameday-2" / "summary.json")
-    assert (found.found, found.time_to_recover, found.source) == (True, 2.7, newest)
+    newest = str(tmp_path / "pytest-2" / "journal-gw0.jsonl")
+    assert (found.found, found.time_to_recover, found.source, found.verdict) == (True, 2.7, newest, "passed")
     assert not reference_times(tmp_path, "secret-missing").found
 
 

@@ -92,8 +92,10 @@ def test_a_v1_exercise_log_decodes_and_renders_its_debrief(tmp_path: Path) -> No
     events = read_exercise_log(V1_EXERCISE)
     assert len(events) == len(V1_EXERCISE.read_text().splitlines())
     hint = next(e for e in events if isinstance(e, HintTaken))
-    assert hint.phase == Phase.DIAGNOSE and isinstance(hint.phase, Phase)
+    assert hint.phase == Phase.DIAGNOSE
+    assert isinstance(hint.phase, Phase)
     end = events[-1]
-    assert isinstance(end, ExerciseFinished) and end.outcome is Outcome.RECOVERED
+    assert isinstance(end, ExerciseFinished)
+    assert end.outcome is Outcome.RECOVERED
     _, md = write_debrief(V1_EXERCISE, tmp_path)
     assert "**Outcome**: RECOVERED (recovered: steady state came back)" in md.read_text()
