@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from harness import interrupts, timing
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput, ExecError, GamedayError
 from harness.faults.base import FaultRecord, listening
 from harness.journal import (
@@ -48,7 +49,6 @@ from harness.runbook.parse import parse_runbook
 from harness.runbook.variables import holes
 from harness.scenario import DrillContext, Scenario, fault_in, fault_out
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 FINDING_KINDS = ("not-detected", "false-alarm", "fix-failed", "slow-recovery", "verify-failed", "step-error",
                  "harness-error")

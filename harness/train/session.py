@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import interrupts
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.drill import wait_until_warm
 from harness.errors import ExecError, GamedayError
 from harness.exercise_log import (
@@ -47,15 +48,14 @@ from harness.report.debrief import write_debrief
 from harness.runbook.commands import Typed, match_plan
 from harness.scenario import DrillContext, Scenario, fault_in, fault_out
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 from harness.train import state
 from harness.train.exercise import Exercise
 from harness.train.hints import build_hints
-from harness.train.history import HistoryTracker, install_script, read_script
 from harness.train.page import forbidden_words, observe, page_text
 from harness.train.plan import RunbookPath, shown
 from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
+from harness.train.shell_history import HistoryTracker, install_script, read_script
 from harness.train.steady import recovered_since, symptom_at
 
 log = logging.getLogger(__name__)
