@@ -34,7 +34,9 @@ class ExpectationKind(StrEnum):
     FAULT = "fault"  # `# Expected if DB down: ...`, `# Expected during fault: ...`
 
 
-class Severity(StrEnum):
+class LintLevel(StrEnum):
+    """How bad a lint finding is (not a scenario's priority: harness.vocabulary.Priority)."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -116,7 +118,7 @@ class Problem:
     code: str
     message: str
     location: Location
-    severity: Severity = Severity.WARNING
+    severity: LintLevel = LintLevel.WARNING
 
 
 @dataclass(frozen=True)
