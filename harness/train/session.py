@@ -43,7 +43,7 @@ from harness.observe.probe import HealthProbe
 from harness.observe.samples import ProbeSample, RequestSample
 from harness.observe.traffic import SyntheticTraffic
 from harness.observe.verdict import probe_series, success_ratio_series
-from harness.redact import Redactor
+from harness.redact import Redactor, secret_assignment_patterns, secret_values
 from harness.report.debrief import write_debrief
 from harness.runbook.commands import Typed, match_plan
 from harness.scenario import DrillContext, Scenario, fault_in, fault_out
@@ -53,7 +53,6 @@ from harness.train.exercise import Exercise
 from harness.train.hints import build_hints
 from harness.train.page import forbidden_words, observe, page_text
 from harness.train.plan import RunbookPath, shown
-from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
 from harness.train.shell_history import HistoryTracker, install_script, read_script
 from harness.train.steady import recovered_since, symptom_at

@@ -18,11 +18,10 @@ from harness.exercise_log import (
     read_exercise_log,
 )
 from harness.journal import DrillFinished, DrillStarted, FaultRecorded, Journal, Metrics, Series
-from harness.redact import Redactor
+from harness.redact import Redactor, secret_assignment_patterns, secret_values
 from harness.report.debrief import build_debrief, write_debrief
 from harness.runbook.commands import PlanStep
 from harness.runbook.model import Phase
-from harness.train.redaction import secret_assignment_patterns, secret_values
 from harness.train.reference import reference_times
 from harness.vocabulary import Priority, Verdict
 
