@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from harness.journal import FaultRecorded, Metrics, Series, StepRecorded
 from harness.observe.verdict import BUDGET_EPSILON
 from harness.report.model import DrillView, GamedayView
-from harness.report.text import budget, seconds
+from harness.report.text import budget, seconds, tenths, terse
 from harness.vocabulary import STEP_PHASES, VERDICT_RANK, DrillPhase, FaultAction, FindingKind, Mark, Verdict
 
 REPORT_TEMPLATE = "report.html.j2"
@@ -276,7 +276,7 @@ def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tu
     placed = []
     for kind, t in sorted(marks, key=lambda m: m[1]):
         x = CHART_LEFT + t * scale
-        label = f"{kind} {t:.1f}s"
+        label = f"{kind} {terse(t)}"
         width = len(label) * LABEL_CHAR_WIDTH
         if x + 3 + width <= right:
             lo, hi, label_x, text_anchor = x, x + 3 + width, x + 3, "start"
@@ -299,13 +299,13 @@ def _describe(series: Series | None) -> str:
     for i, (t, ok) in enumerate(transitions):
         if not ok and (i == 0 or transitions[i - 1][1]):
             until = next((u for u, later_ok in transitions[i + 1:] if later_ok), None)
-            spans.append(f"from {t:.1f} s" + (f" to {until:.1f} s" if until is not None else " to the end"))
+            spans.append(f"from {tenths(t)}" + (f" to {tenths(until)}" if until is not None else " to the end"))
     parts.append("Probe failing " + ", ".join(spans) + "." if spans else "Probe never failed.")
     good = sum(n for _, n, _ in series.traffic)
     bad = sum(n for _, _, n in series.traffic)
     parts.append(f"Synthetic requests: {bad} of {good + bad} failed.")
     if series.marks:
-        parts.append("Marks: " + ", ".join(f"{k} at {t:.1f} s" for k, t in series.marks) + ".")
+        parts.append("Marks: " + ", ".join(f"{k} at {tenths(t)}" for k, t in series.marks) + ".")
     return " ".join(parts)
 
 

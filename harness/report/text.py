@@ -104,9 +104,9 @@ def length(value: float) -> str:
     count = round(value * 10)
     if count < 600:
         return f"{count / 10:.1f} s"
-    minutes, rest = divmod(count, 600)
-    hours, minutes = divmod(minutes, 60)
-    text = f"{minutes} min {rest / 10:.1f} s"
+    total_minutes, rest = divmod(count, 600)
+    hours, mins = divmod(total_minutes, 60)
+    text = f"{mins} min {rest / 10:.1f} s"
     return f"{hours} h {text}" if hours else text
 
 

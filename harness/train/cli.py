@@ -66,7 +66,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from harness.durations import parse_duration
     from harness.gameday import check_inputs
-    from harness.runbook.model import Phase
     from harness.scenario import get_scenario, load_scenarios
     from harness.train import state
     from harness.train.exercise import check_scenarios, check_time_limit, load_exercises, pick
@@ -100,7 +99,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     definition = definitions[scenario.stack.resolve()]
     path = runbook_path(scenario, definition.services[-1].name)
     forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, path.section_titles,
-                                [s.code for s in path.steps if s.phase == Phase.FIX])
+                                [s.code for s in path.steps if s.phase == "fix"])
     told = leaks(exercise.page, forbidden)
     if told:
         raise BadInput(f"{exercise.where_is('page')}: the page must give symptoms only, and this one says "
