@@ -94,7 +94,7 @@ class Debrief:
         return tuple(m for m in self.matches if not m.matched)
 
     def plan_in(self, phase: Phase) -> tuple[PlanStep, ...]:
-        return tuple(s for s in self.started.plan if s.phase is phase)
+        return tuple(s for s in self.started.plan if s.phase == phase)
 
     @property
     def comparisons(self) -> tuple[Comparison, ...]:
@@ -104,9 +104,9 @@ class Debrief:
                        "first failed health check or synthetic request", compare=False),
             Comparison("Page sent", f.time_to_page if f else None, None, "the drill pages nobody"),
             Comparison(f"First command on the fix host ({', '.join(self.started.fix_hosts)})",
-                       _whole(f.time_to_first_touch) if f else None, None,
+                       _to_second(f.time_to_first_touch) if f else None, None,
                        "the drill goes there straight away; commands are timed to the second"),
-            Comparison("Diagnosed", _whole(f.time_to_diagnose) if f else None, r.time_to_diagnose if r else None,
+            Comparison("Diagnosed", _to_second(f.time_to_diagnose) if f else None, r.time_to_diagnose if r else None,
                        "you: first command that ran a diagnosis step's line; drill: its diagnosis steps done"),
             Comparison("Recovered (steady state)", f.time_to_recover if f else None,
                        r.time_to_recover if r else None, "health and synthetic users steady again"),
@@ -117,7 +117,7 @@ class Debrief:
         return self.finished.duration if self.finished else (self.commands[-1].t if self.commands else 0.0)
 
 
-def _whole(value: float | None) -> float | None:
+def _to_second(value: float | None) -> float | None:
     return None if value is None else float(round(value))
 
 
