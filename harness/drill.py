@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from harness import interrupts, timing
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput, ExecError, GamedayError
 from harness.faults.base import FaultRecord, listening
 from harness.journal import (
@@ -45,7 +46,6 @@ from harness.runbook.execute import StepRun, run_step
 from harness.runbook.model import ExpectationKind
 from harness.scenario import DrillContext, fault_in, fault_out
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Mark, Priority, Verdict
 
 RECOVER_WAIT_FACTOR = 2.0  # wait this many recovery budgets before calling a fix failed (slow vs failed)

@@ -3,6 +3,8 @@
 Three nets, applied to every recorded text: the stack's own secrets (exact values, known from the
 stack definition), values seen during the drill (tokens issued to synthetic users, leaked tokens
 found in logs), and token-shaped strings (the stack definition's patterns plus common shapes).
+A person at a shell (an onboarding trainee) also writes new secrets: `secret_assignment_patterns`
+and `secret_values` catch the values assigned to a secret's name or set in the stack's env files.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 )
 # user:PASSWORD@ in URLs: keep the user, mask the password.
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)([^@\s/]+)(@)")
+SECRETISH = re.compile(r"(?i)secret|password|passwd|token|api_?key|private")  # a setting's name that says secret
+_VALUE_SHAPE = r"[A-Za-z0-9_\-+/=.~]{8,}(?=[\s\"';|&)<>`]|$)"  # not a regex, not a sed script
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)\s*=(.*)$")
 
 
 class Redactor:
@@ -71,3 +77,29 @@ class Redactor:
     def finds_secret(self, text: str) -> bool:
         """Whether `text` still holds anything this redactor would mask (for report checks)."""
         return self(text) != text
+
+
+# -- secrets a person spells out ----------------------------------------------------------------
+
+
+def secret_assignment_patterns(names: Iterable[str]) -> list[str]:
+    """Redaction patterns for token-like values assigned to a secret's name (`SECRET_KEY=...`), leaving
+    variable references (`SECRET_KEY=$NEW_KEY`), regexes and sed scripts as they are."""
+    return [rf"(?<=\b{name}=){_VALUE_SHAPE}|(?<=\b{name}=[\"']){_VALUE_SHAPE}" for name in sorted(set(names))
+            if _NAME.fullmatch(name)]
+
+
+def secret_values(env_text: str, names: Iterable[str]) -> list[str]:
+    """The values of an environment file's settings (`KEY=value`, `export` and one pair of quotes
+    allowed, as harness.faults.envfile reads them) that are secrets: named as one, or looking like one."""
+    wanted, out = set(names), []
+    for line in env_text.splitlines():
+        match = _ASSIGNMENT.match(line)
+        if not match or line.lstrip().startswith("#"):
+            continue
+        key, value = match.group(1), match.group(2).strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        if value and (key in wanted or SECRETISH.search(key)):
+            out.append(value)
+    return out

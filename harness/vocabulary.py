@@ -104,6 +104,9 @@ _PHASE_TEXT = {
     DrillPhase.ROLLBACK: "Harness rollback starts",
 }
 
+# The drill phases in which the runbook's steps run, in the order a drill runs them.
+STEP_PHASES = (DrillPhase.BASELINE, DrillPhase.DIAGNOSE, DrillPhase.FIX, DrillPhase.VERIFY)
+
 # Which drill phase a finding's step ran in (to place the finding on a timeline).
 FINDING_PHASE = {
     FindingKind.FALSE_ALARM: DrillPhase.BASELINE,
@@ -126,6 +129,11 @@ class Mark(StrEnum):
     def text(self) -> str:
         return _MARK_TEXT[self]
 
+    @property
+    def label(self) -> str:
+        """The mark's name as a label ("Fix started")."""
+        return _MARK_LABEL[self]
+
 
 _MARK_TEXT = {
     Mark.INJECT: "the harness breaks the system on purpose",
@@ -134,6 +142,8 @@ _MARK_TEXT = {
     Mark.RECOVERED: "steady state is back",
     Mark.PAGE: "the trainee is paged",
 }
+_MARK_LABEL = {Mark.INJECT: "Inject", Mark.DIAGNOSED: "Diagnosed", Mark.FIX: "Fix started", Mark.RECOVERED: "Recovered",
+               Mark.PAGE: "Paged"}
 
 
 class FaultAction(StrEnum):
@@ -159,8 +169,8 @@ _FAULT_TEXT = {
     FaultAction.INJECTED: "injected",
     FaultAction.VERIFIED: "confirmed in effect",
     FaultAction.ROLLED_BACK: "rolled back by the harness (it was still in effect)",
-    FaultAction.ALREADY_RESTORED: "already gone at rollback (the runbook restored it)",
-    FaultAction.ROLLBACK_FAILED: "ROLLBACK FAILED",
+    FaultAction.ALREADY_RESTORED: "already gone at rollback: the fix had ended it",
+    FaultAction.ROLLBACK_FAILED: "rollback failed",
 }
 
 
@@ -176,6 +186,11 @@ class Outcome(StrEnum):
     @property
     def text(self) -> str:
         return _OUTCOME_TEXT[self]
+
+    @property
+    def is_error(self) -> bool:
+        """The exercise was cut short: neither the trainee nor the clock ended it."""
+        return self in (Outcome.INTERRUPTED, Outcome.HARNESS_ERROR)
 
 
 _OUTCOME_TEXT = {

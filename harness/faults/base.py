@@ -31,12 +31,12 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 from harness import interrupts, timing
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput, GamedayError, InfrastructureError
 from harness.stack.definition import LOCAL_HOST
 from harness.stack.host import ExecResult, Host
 from harness.stack.labels import STACK_ID
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 from harness.vocabulary import FaultAction
 
 log = logging.getLogger(__name__)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.faults.base import Fault, FaultNotEffective, owned_container, wait_healthy_again
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+from harness.stack.waits import WaitTimeout, wait_for
 
 STOP_TIMEOUT_SECONDS = 10
 VERIFY_TIMEOUT = 15.0

@@ -15,11 +15,12 @@ import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput
 from harness.faults.base import Fault, FaultError, FaultNotEffective, outcome, owned_host
 from harness.stack.host import Host
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+from harness.stack.waits import WaitTimeout, wait_for
 
 VERIFY_TIMEOUT = 20.0
 RESTART_TIMEOUT = 90.0

@@ -25,9 +25,9 @@ import psycopg
 from psycopg import pq
 from psycopg.conninfo import conninfo_to_dict
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput
 from harness.faults.base import Fault, FaultError, FaultNotEffective, is_loopback
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 

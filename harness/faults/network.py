@@ -22,13 +22,13 @@ from typing import Any
 import docker
 import docker.errors
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput
 from harness.faults.base import Fault, FaultError, FaultNotEffective, owned_container, tail, wait_healthy_again
 from harness.stack.definition import ImageRecipe
 from harness.stack.images import Progress, build_lock, ensure_base_image, ensure_image
 from harness.stack.labels import STACK_ID
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 

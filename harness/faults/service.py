@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shlex
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.faults.base import Fault, FaultError, FaultNotEffective, outcome, owned_host
 from harness.stack.host import Host
 from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+from harness.stack.waits import WaitTimeout, wait_for
 
 VERIFY_TIMEOUT = 10.0
 RESTORE_TIMEOUT = 30.0

@@ -20,9 +20,10 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput
 from harness.faults.base import Fault, FaultError, FaultNotEffective, is_loopback, require_loopback
-from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+from harness.stack.waits import WaitTimeout, wait_for
 
 log = logging.getLogger(__name__)
 

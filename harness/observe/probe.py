@@ -15,8 +15,8 @@ from types import TracebackType
 import httpx
 
 from harness import timing
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.observe.samples import ProbeSample, SampleLog
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 

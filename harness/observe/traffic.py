@@ -16,8 +16,8 @@ from types import TracebackType
 
 import httpx
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.observe.samples import RequestSample, SampleLog
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger(__name__)
 

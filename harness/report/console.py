@@ -9,10 +9,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from harness.journal import DrillFinished, Event, FindingRecorded, PhaseStarted
-
-
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}s"
+from harness.report.text import terse
 
 
 def summary_table(drills: Sequence[DrillFinished]) -> str:
@@ -22,8 +19,8 @@ def summary_table(drills: Sequence[DrillFinished]) -> str:
         m = d.metrics
         rows.append((
             d.scenario, d.verdict,
-            f"{_seconds(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
-            f"{_seconds(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
+            f"{terse(m.time_to_detect)} / {m.detect_budget:g}s" if m else "-",
+            f"{terse(m.time_to_recover_after_fix)} / {m.recover_budget:g}s" if m else "-",
             f"{m.requests_failed}/{m.requests_total}" if m else "-",
             ", ".join(dict.fromkeys(d.findings)) or "none",
         ))
@@ -67,7 +64,7 @@ class LiveProgress:
     def drill_ended(self, event: DrillFinished) -> None:
         self.clear()
         m = event.metrics
-        times = f"detect {_seconds(m.time_to_detect)}, recover {_seconds(m.time_to_recover_after_fix)}" if m else ""
+        times = f"detect {terse(m.time_to_detect)}, recover {terse(m.time_to_recover_after_fix)}" if m else ""
         lines = [f"  {event.scenario:<18} {event.verdict.upper():<14} {times}".rstrip()]
         lines += ["      " + text.replace("\n", "\n      ") for text in self.findings.pop(event.drill, [])]
         self.stream.write("\n".join(lines) + "\n")

@@ -14,8 +14,10 @@ from urllib.parse import quote
 
 from harness.journal import Event, JournalError, read_journal
 from harness.report import HTML_NAME
-from harness.report.html import VERDICT_RANK, environment, overall, recover_seconds, seconds
+from harness.report.html import environment, overall, recover_seconds
 from harness.report.model import GamedayView, build_view, verified_sections
+from harness.report.text import seconds
+from harness.vocabulary import VERDICT_RANK, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +79,8 @@ class GamedayRow:
     has_report: bool
     started: str
     view: GamedayView
-    counts: tuple[tuple[str, int], ...]
-    verdict: str
+    counts: tuple[tuple[Verdict, int], ...]
+    verdict: str  # the overall verdict, or "no drills"
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class TrendPoint:
     folder: str
     started: str
     drill: str
-    verdict: str
+    verdict: Verdict
     recover: float | None
     budget: float
 
@@ -95,7 +97,7 @@ class TrendPoint:
 class Dot:
     x: float
     y: float
-    verdict: str
+    verdict: Verdict
     text: str
     missing: bool
 
@@ -122,7 +124,7 @@ class Trend:
     worst: str
 
 
-def _counts(view: GamedayView) -> tuple[tuple[str, int], ...]:
+def _counts(view: GamedayView) -> tuple[tuple[Verdict, int], ...]:
     rank = {v: i for i, v in enumerate(VERDICT_RANK)}
     return tuple(sorted(view.counts.items(), key=lambda kv: (rank.get(kv[0], len(rank)), kv[0])))
 

@@ -17,12 +17,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from harness.journal import FaultRecorded, Metrics, Series, StepRecorded
 from harness.observe.verdict import BUDGET_EPSILON
 from harness.report.model import DrillView, GamedayView
+from harness.report.text import budget, seconds, tenths, terse
+from harness.vocabulary import STEP_PHASES, VERDICT_RANK, DrillPhase, FaultAction, FindingKind, Mark, Verdict
 
 REPORT_TEMPLATE = "report.html.j2"
-STEP_PHASES = ("baseline", "diagnose", "fix", "verify")  # the runbook's phases, in the order a drill runs them
-VERDICT_SYMBOLS = {"passed": "✓", "failed": "✗", "harness-error": "⚠", "interrupted": "■"}
-VERDICT_RANK = ("harness-error", "failed", "interrupted", "passed")  # worst first: the overall verdict
-MARK_KINDS = ("inject", "diagnosed", "fix", "recovered")  # marks with a colour of their own
+MARK_KINDS = (Mark.INJECT, Mark.DIAGNOSED, Mark.FIX, Mark.RECOVERED)  # marks with a colour of their own
+NO_SYMBOL = "•"  # for what is not a verdict
 
 # Timeline geometry, in SVG user units (the chart scales to the page width).
 CHART_WIDTH = 960.0
@@ -43,24 +43,6 @@ BAND_LABEL_MIN_WIDTH = 52.0  # a probe stretch narrower than this carries no tex
 
 
 # -- formatting --------------------------------------------------------------------------------
-
-
-def seconds(value: float | None, missing: str = "—") -> str:
-    """A duration for people: two decimals under 10 s, whole seconds from 100 s."""
-    if value is None:
-        return missing
-    if value < 10:
-        return f"{value:.2f} s"
-    if value < 100:
-        return f"{value:.1f} s"
-    if value < 600:
-        return f"{value:.0f} s"
-    minutes, rest = divmod(round(value), 60)
-    return f"{minutes} min {rest:02d} s"
-
-
-def budget(value: float) -> str:
-    return f"{value:g} s"
 
 
 def when(stamp: str) -> str:
@@ -87,6 +69,14 @@ def elapsed(start: str, end: str) -> float | None:
 def anchor(index: int, drill: str) -> str:
     """A fragment id for a drill: unique by position, readable by name (drill ids may hold '#')."""
     return f"drill-{index + 1}-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", drill).strip("-") or "x")
+
+
+def symbol(verdict: object) -> str:
+    """The symbol of a verdict (a template may hand over any text)."""
+    try:
+        return Verdict(str(verdict)).symbol
+    except ValueError:
+        return NO_SYMBOL
 
 
 def overall(verdicts: Sequence[str]) -> str:
@@ -127,7 +117,7 @@ class SummaryRow:
     requests_failed: int
     requests_total: int
     users: tuple[str, ...]
-    finding_kinds: tuple[str, ...]
+    finding_kinds: tuple[FindingKind, ...]
 
 
 def _timing(value: float | None, limit: float, missing: str, note: str = "") -> Timing:
@@ -185,7 +175,9 @@ class Bar:
 
 
 @dataclass(frozen=True)
-class Mark:
+class ChartMark:
+    """A mark on the timeline chart, with its label placed."""
+
     kind: str
     css: str
     t: float
@@ -224,7 +216,7 @@ class Timeline:
     axis_y: float
     bands: tuple[Band, ...]
     bars: tuple[Bar, ...]
-    marks: tuple[Mark, ...]
+    marks: tuple[ChartMark, ...]
     ticks: tuple[Tick, ...]
     gridlines: tuple[Gridline, ...]
 
@@ -278,13 +270,13 @@ def _bars(series: Series, scale: float) -> tuple[Bar, ...]:
     return tuple(bars)
 
 
-def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tuple[Mark, ...]:
+def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tuple[ChartMark, ...]:
     """Place each mark's label in the first row where it overlaps no other label (the last row otherwise)."""
     rows: list[list[tuple[float, float]]] = [[] for _ in range(MARK_ROWS)]
     placed = []
     for kind, t in sorted(marks, key=lambda m: m[1]):
         x = CHART_LEFT + t * scale
-        label = f"{kind} {t:.1f}s"
+        label = f"{kind} {terse(t)}"
         width = len(label) * LABEL_CHAR_WIDTH
         if x + 3 + width <= right:
             lo, hi, label_x, text_anchor = x, x + 3 + width, x + 3, "start"
@@ -294,7 +286,7 @@ def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tu
                    MARK_ROWS - 1)
         rows[row].append((lo, hi))
         css = f"mark-{kind}" if kind in MARK_KINDS else "mark-other"
-        placed.append(Mark(kind, css, t, x, label, label_x, (row + 1) * MARK_ROW - 3, text_anchor))
+        placed.append(ChartMark(kind, css, t, x, label, label_x, (row + 1) * MARK_ROW - 3, text_anchor))
     return tuple(placed)
 
 
@@ -307,13 +299,13 @@ def _describe(series: Series | None) -> str:
     for i, (t, ok) in enumerate(transitions):
         if not ok and (i == 0 or transitions[i - 1][1]):
             until = next((u for u, later_ok in transitions[i + 1:] if later_ok), None)
-            spans.append(f"from {t:.1f} s" + (f" to {until:.1f} s" if until is not None else " to the end"))
+            spans.append(f"from {tenths(t)}" + (f" to {tenths(until)}" if until is not None else " to the end"))
     parts.append("Probe failing " + ", ".join(spans) + "." if spans else "Probe never failed.")
     good = sum(n for _, n, _ in series.traffic)
     bad = sum(n for _, _, n in series.traffic)
     parts.append(f"Synthetic requests: {bad} of {good + bad} failed.")
     if series.marks:
-        parts.append("Marks: " + ", ".join(f"{k} at {t:.1f} s" for k, t in series.marks) + ".")
+        parts.append("Marks: " + ", ".join(f"{k} at {tenths(t)}" for k, t in series.marks) + ".")
     return " ".join(parts)
 
 
@@ -351,7 +343,7 @@ def timeline(drill: DrillView) -> Timeline:
 
 @dataclass(frozen=True)
 class StepGroup:
-    phase: str
+    phase: DrillPhase
     steps: tuple[StepRecorded, ...]
 
 
@@ -377,16 +369,16 @@ def fault_stories(faults: Sequence[FaultRecorded]) -> tuple[FaultStory, ...]:
     stories = []
     for fault, records in by_fault.items():
         actions = [r.action for r in records]
-        if "rollback-failed" in actions:
+        if FaultAction.ROLLBACK_FAILED in actions:
             outcome, state = "The harness could not roll this fault back: it may still be in effect.", "bad"
-        elif "rolled-back" in actions:
+        elif FaultAction.ROLLED_BACK in actions:
             outcome, state = ("The harness, not the runbook, had to restore this: the fault was still in effect "
                               "when the drill ended, and the harness rolled it back."), "warn"
-        elif "already-restored" in actions:
+        elif FaultAction.ALREADY_RESTORED in actions:
             outcome, state = "Restored by the runbook: the harness found it already undone at rollback.", "ok"
         else:
             outcome, state = "No rollback was recorded for this fault.", "warn"
-        if "injected" in actions and "verified" not in actions:
+        if FaultAction.INJECTED in actions and FaultAction.VERIFIED not in actions:
             outcome += " Its effect was never verified after injection."
         stories.append(FaultStory(fault, tuple(records), outcome, state))
     return tuple(stories)
@@ -413,7 +405,7 @@ def environment() -> Environment:
     env.filters["seconds"] = seconds
     env.filters["budget"] = budget
     env.filters["when"] = when
-    env.filters["symbol"] = lambda verdict: VERDICT_SYMBOLS.get(str(verdict), "•")
+    env.filters["symbol"] = symbol
     env.filters["num"] = lambda value: f"{float(value):.1f}"
     return env
 

@@ -5,60 +5,24 @@ Prevention, Action items and the runbook's manual checklist. A pure function of 
 no clock, no randomness, times as seconds since the drill started with fixed precision, so the
 same journal always gives the same text (and golden files stay stable).
 
-Text from the journal is written as it is; only code goes into fences (longer than any backtick
-run inside it), inline code gets a long enough backtick run, and table cells lose their line
-breaks and pipes so the table holds together. ANSI colour codes that commands printed are dropped
-and other control characters shown as `\\xNN`, as in the JUnit XML.
+Text from the journal is written as it is, through the Markdown helpers of harness.report.text
+(fences, code spans and table cells that hold together). ANSI colour codes that commands printed
+are dropped and other control characters shown as `\\xNN`, as in the JUnit XML.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from harness.journal import Metrics
 from harness.report.model import ACTION_ITEMS, DrillView, FindingView
-from harness.report.summary import printable
+from harness.report.text import cell, code, fence, length, offset, one_line, printable, tenths
+from harness.vocabulary import FINDING_PHASE, STEP_PHASES, DrillPhase, FaultAction, FindingKind, Mark, Verdict
 
 PASSED_ACTIONS = "None: the runbook worked as written."
 
-_VERDICTS = {
-    "passed": "passed: the runbook found the fault and repaired it as written",
-    "harness-error": "harness error: the drill could not complete, so it does not judge the runbook yet",
-    "interrupted": "interrupted: the drill stopped before it finished",
-}
-
-_PHASES = {
-    "stack-up": "Fresh stack up for this drill",
-    "baseline": "Baseline: the runbook's diagnosis runs against the healthy stack",
-    "observe": "Observers start (health probe, synthetic users)",
-    "inject": "Fault injection starts",
-    "detect": "Waiting for the symptom to show",
-    "diagnose": "Diagnosis starts (runbook steps)",
-    "fix": "Fix starts (runbook steps)",
-    "recover": "Fix steps done; waiting for steady state",
-    "verify": "Verification starts (runbook steps)",
-    "rollback": "Harness rollback starts",
-}
-
-_MARKS = {
-    "inject": "**Inject**: the harness breaks the system on purpose",
-    "diagnosed": "**Diagnosed**: the runbook's diagnosis steps are done",
-    "fix": "**Fix started**: the first runbook fix step runs",
-    "recovered": "**Recovered**: steady state is back",
-}
-
-_FAULT_ACTIONS = {
-    "injected": "injected",
-    "verified": "confirmed in effect",
-    "rolled-back": "**rolled back** by the harness",
-    "already-restored": "already gone at rollback (**the runbook restored it**)",
-    "rollback-failed": "**rollback failed**",
-}
-
-# Which phase a finding's step ran in, to place the finding on the timeline.
-_FINDING_PHASE = {"false-alarm": "baseline", "not-detected": "diagnose", "fix-failed": "fix",
-                  "verify-failed": "verify"}
+# Fault actions that say who ended the fault: bold in the timeline.
+_WHO_ENDED = (FaultAction.ROLLED_BACK, FaultAction.ALREADY_RESTORED, FaultAction.ROLLBACK_FAILED)
 
 
 def render_postmortem(drill: DrillView) -> str:
@@ -73,7 +37,7 @@ def render_postmortem(drill: DrillView) -> str:
         _action_items(drill),
         _manual(drill),
         "---\n\n"
-        f"_Written by gameday-harness from the journal of drill {_code(drill.drill)}; times are seconds since "
+        f"_Written by gameday-harness from the journal of drill {code(drill.drill)}; times are seconds since "
         "the drill started._\n",
     ]
     return printable("\n".join(parts))
@@ -87,18 +51,18 @@ def _header(drill: DrillView) -> str:
     date = f"{start:%Y-%m-%d %H:%M:%S} UTC (drill start)" if start else _or_unknown(drill.started_at)
     if drill.finished_at:
         span = f" ({start:%H:%M:%S} to {end:%H:%M:%S} UTC)" if start and end else ""
-        duration = f"{_length(drill.duration)}{span}"
+        duration = f"{length(drill.duration)}{span}"
     else:
         duration = "unknown: the drill never finished"
     lines = [
-        f"# Post-mortem: {_one_line(drill.title)} ({_one_line(drill.scenario)})",
+        f"# Post-mortem: {one_line(drill.title)} ({one_line(drill.scenario)})",
         "",
         f"- **Date**: {date}",
         f"- **Duration**: {duration}",
-        f"- **Severity**: {_one_line(drill.severity) or 'not set'}",
+        f"- **Severity**: {one_line(drill.severity) or 'not set'}",
         f"- **Status**: {_status(drill)}",
-        f"- **Runbook**: {_code(drill.runbook)}, section {_code('#' + drill.section)}",
-        f"- **Drill**: {_code(drill.drill)} on stack {_code(drill.stack)} (mode {_one_line(drill.mode)})",
+        f"- **Runbook**: {code(drill.runbook)}, section {code('#' + drill.section)}",
+        f"- **Drill**: {code(drill.drill)} on stack {code(drill.stack)} (mode {one_line(drill.mode)})",
         "",
         "> Gameday drill, not a real incident: the harness breaks the system on purpose to test the runbook, "
         "and only synthetic users are affected.",
@@ -107,11 +71,11 @@ def _header(drill: DrillView) -> str:
 
 
 def _status(drill: DrillView) -> str:
-    if drill.verdict == "failed":
+    if drill.verdict == Verdict.FAILED:
         kinds = drill.finding_kinds
         count = len(drill.findings)
-        return f"failed: {count} finding{'s' if count != 1 else ''} ({', '.join(kinds)})"
-    return _VERDICTS.get(drill.verdict, _one_line(drill.verdict))
+        return f"{Verdict.FAILED}: {count} finding{'s' if count != 1 else ''} ({', '.join(kinds)})"
+    return drill.verdict.text
 
 
 def _impact(drill: DrillView) -> str:
@@ -126,7 +90,7 @@ def _impact(drill: DrillView) -> str:
              f"({', '.join(m.users_affected)})" if m.users_affected else "none")
     after = "not measured" if m.success_ratio_after_recovery is None else f"{m.success_ratio_after_recovery:.1%}"
     out += [
-        f"- **Time degraded**: {_secs(m.time_degraded)} in which the health probe or the synthetic users saw "
+        f"- **Time degraded**: {tenths(m.time_degraded)} in which the health probe or the synthetic users saw "
         "failures",
         f"- **Synthetic requests failed**: {m.requests_failed} of {m.requests_total}{share}",
         f"- **Users affected**: {users}",
@@ -140,29 +104,29 @@ def _impact(drill: DrillView) -> str:
 
 def _detect(m: Metrics) -> str:
     if not m.detected or m.time_to_detect is None:
-        return f"not detected (budget {_secs(m.detect_budget)})"
-    return f"{_secs(m.time_to_detect)} after injection; {_budget(m.time_to_detect, m.detect_budget)}"
+        return f"not detected (budget {tenths(m.detect_budget)})"
+    return f"{tenths(m.time_to_detect)} after injection; {_budget(m.time_to_detect, m.detect_budget)}"
 
 
 def _recover(m: Metrics) -> str:
     if not m.recovered or m.time_to_recover is None:
-        return f"not recovered: steady state did not come back (budget {_secs(m.recover_budget)} from the fix)"
-    text = f"{_secs(m.time_to_recover)} after injection"
+        return f"not recovered: steady state did not come back (budget {tenths(m.recover_budget)} from the fix)"
+    text = f"{tenths(m.time_to_recover)} after injection"
     if m.time_to_recover_after_fix is None:
-        return f"{text} (budget {_secs(m.recover_budget)} from the fix)"
-    return (f"{text}, {_secs(m.time_to_recover_after_fix)} after the fix started; "
+        return f"{text} (budget {tenths(m.recover_budget)} from the fix)"
+    return (f"{text}, {tenths(m.time_to_recover_after_fix)} after the fix started; "
             f"{_budget(m.time_to_recover_after_fix, m.recover_budget, 'from the fix')}")
 
 
 def _budget(value: float, budget: float, what: str = "") -> str:
     where = f" {what}" if what else ""
     if value <= budget:
-        return f"budget {_secs(budget)}{where}: within budget"
-    return f"budget {_secs(budget)}{where}: **over budget** by {_secs(value - budget)}"
+        return f"budget {tenths(budget)}{where}: within budget"
+    return f"budget {tenths(budget)}{where}: **over budget** by {tenths(value - budget)}"
 
 
 def _after_inject(value: float | None, missing: str) -> str:
-    return missing if value is None else f"{_secs(value)} after injection"
+    return missing if value is None else f"{tenths(value)} after injection"
 
 
 def _timeline(drill: DrillView) -> str:
@@ -170,15 +134,15 @@ def _timeline(drill: DrillView) -> str:
     marks = drill.series.marks if drill.series else ()
     marked = {name for name, _ in marks}
     for name, t in marks:
-        rows.append((t, _MARKS.get(name, f"Mark {_code(name)}")))
-    inject = next((t for name, t in marks if name == "inject"),
-                  next((p.t for p in drill.phases if p.phase == "inject"), None))
+        rows.append((t, _mark(name)))
+    inject = next((t for name, t in marks if name == Mark.INJECT),
+                  next((p.t for p in drill.phases if p.phase == DrillPhase.INJECT), None))
     m = drill.metrics
     if m is not None and m.detected and m.time_to_detect is not None and inject is not None:
         rows.append((inject + m.time_to_detect, "**Detected**: the observers see the symptom"))
     for fault in drill.faults:
-        action = _FAULT_ACTIONS.get(fault.action, fault.action)
-        rows.append((fault.t, f"Fault {_code(fault.fault)} {action}: {fault.detail}"))
+        action = f"**{fault.action.text}**" if fault.action in _WHO_ENDED else fault.action.text
+        rows.append((fault.t, f"Fault {code(fault.fault)} {action}: {fault.detail}"))
     if drill.series:
         for index, (t, ok) in enumerate(drill.series.probe):
             if index == 0:
@@ -188,9 +152,9 @@ def _timeline(drill: DrillView) -> str:
             rows.append((t, text))
     for phase in drill.phases:
         if phase.phase not in marked:
-            rows.append((phase.t, _PHASES.get(phase.phase, f"Phase {_code(phase.phase)} starts")))
+            rows.append((phase.t, phase.phase.text))
     for finding in drill.findings:
-        rows.append((_finding_time(drill, finding), f"Finding **{finding.kind}** at {_code(finding.step)}: "
+        rows.append((_finding_time(drill, finding), f"Finding **{finding.kind}** at {code(finding.step)}: "
                      f"{finding.message}"))
     if drill.finished_at:
         rows.append((drill.duration, f"Drill finished: {drill.verdict}"))
@@ -199,8 +163,17 @@ def _timeline(drill: DrillView) -> str:
     out = ["## Timeline", "", "| Since start | UTC | Event |", "| ---: | --- | --- |"]
     for t, text in rows:
         clock = f"{start + timedelta(seconds=t):%H:%M:%S}" if start else "-"
-        out.append(f"| {_offset(t)} | {clock} | {_cell(text)} |")
+        out.append(f"| {offset(t)} | {clock} | {cell(text)} |")
     return "\n".join(out) + "\n"
+
+
+def _mark(name: str) -> str:
+    """A timeline mark in a sentence: its title in bold and what it means (unknown marks by name)."""
+    try:
+        mark = Mark(name)
+    except ValueError:
+        return f"Mark {code(name)}"
+    return f"**{mark.label}**: {mark.text}"
 
 
 def _finding_time(drill: DrillView, finding: FindingView) -> float:
@@ -208,46 +181,47 @@ def _finding_time(drill: DrillView, finding: FindingView) -> float:
     the step it names, the recovery for slow-recovery, else the end of the drill proper."""
     started: dict[str, float] = {p.phase: p.t for p in drill.phases}
     marks = dict(drill.series.marks) if drill.series else {}
-    if finding.kind == "slow-recovery" and "recovered" in marks:
-        return marks["recovered"]
-    if finding.kind in ("slow-recovery", "fix-failed") and not finding.location and "verify" in started:
-        return started["verify"]  # found when the wait for steady state ended
-    phase = _FINDING_PHASE.get(finding.kind)
+    if finding.kind == FindingKind.SLOW_RECOVERY and Mark.RECOVERED in marks:
+        return marks[Mark.RECOVERED]
+    if (finding.kind in (FindingKind.SLOW_RECOVERY, FindingKind.FIX_FAILED) and not finding.location
+            and DrillPhase.VERIFY in started):
+        return started[DrillPhase.VERIFY]  # found when the wait for steady state ended
+    phase = FINDING_PHASE.get(finding.kind)
     steps = [s for s in drill.steps if s.ref == finding.step and (phase is None or s.phase == phase)]
     if steps:
         return steps[-1].t
-    return started.get("rollback", drill.duration)
+    return started.get(DrillPhase.ROLLBACK, drill.duration)
 
 
 def _root_cause(drill: DrillView) -> str:
     out = ["## Root cause", "",
            f"Gameday drill: deliberate fault. The harness introduces it on purpose to check that runbook "
-           f"section {_code('#' + drill.section)} finds and repairs this failure.", ""]
-    injected = [f for f in drill.faults if f.action == "injected"]
+           f"section {code('#' + drill.section)} finds and repairs this failure.", ""]
+    injected = [f for f in drill.faults if f.action == FaultAction.INJECTED]
     if not injected:
         out.append("No fault was injected: the drill stopped before it got that far.")
         return "\n".join(out) + "\n"
     for fault in injected:
-        out.append(f"- Fault {_code(fault.fault)}: {_one_line(fault.detail)}")
+        out.append(f"- Fault {code(fault.fault)}: {one_line(fault.detail)}")
         for record in drill.faults:
-            if record.fault == fault.fault and record.action == "verified":
-                out.append(f"  - the harness confirmed it was in effect: {_one_line(record.detail)}")
+            if record.fault == fault.fault and record.action == FaultAction.VERIFIED:
+                out.append(f"  - the harness confirmed it was in effect: {one_line(record.detail)}")
     return "\n".join(out) + "\n"
 
 
 def _resolution(drill: DrillView) -> str:
     out = ["## Resolution", ""]
-    fixes = drill.steps_in("fix")
+    fixes = drill.steps_in(DrillPhase.FIX)
     if fixes:
         out += ["The runbook's fix steps that ran:", ""]
         for number, step in enumerate(fixes, start=1):
-            out += [f"**Step {number}**: {_code(step.ref)} on host {_code(step.host)} ({_code(step.location)}): "
+            out += [f"**Step {number}**: {code(step.ref)} on host {code(step.host)} ({code(step.location)}): "
                     f"{_outcome(step.exit_code, step.duration, step.timed_out, step.attempts, step.passed)}", "",
-                    _fence(step.code, "sh")]
+                    fence(step.code, "sh")]
     else:
         out += ["No fix step ran.", ""]
     out.append(_restored_by(drill))
-    verifies = drill.steps_in("verify")
+    verifies = drill.steps_in(DrillPhase.VERIFY)
     if verifies:
         held = sum(s.passed for s in verifies)
         out += ["", f"Verification: {held} of {len(verifies)} runbook verification step"
@@ -256,21 +230,21 @@ def _resolution(drill: DrillView) -> str:
 
 
 def _outcome(exit_code: int, duration: float, timed_out: bool, attempts: int, passed: bool) -> str:
-    text = f"timed out after {_secs(duration)}" if timed_out else f"exit {exit_code} after {_secs(duration)}"
+    text = f"timed out after {tenths(duration)}" if timed_out else f"exit {exit_code} after {tenths(duration)}"
     if attempts > 1:
         text += f", {attempts} attempts"
     return text if passed else f"{text}; **its checks did not hold**"
 
 
 def _restored_by(drill: DrillView) -> str:
-    last: dict[str, str] = {}
+    last: dict[str, FaultAction] = {}
     details: dict[str, str] = {}
     for record in drill.faults:
         last[record.fault], details[record.fault] = record.action, record.detail
     m = drill.metrics
     recovered = ""
     if m is not None and m.recovered and m.time_to_recover_after_fix is not None:
-        recovered = f" Steady state came back {_secs(m.time_to_recover_after_fix)} after the fix started."
+        recovered = f" Steady state came back {tenths(m.time_to_recover_after_fix)} after the fix started."
     elif m is not None and not m.recovered:
         recovered = " Steady state did not come back after the fix."
     if not last:
@@ -278,33 +252,31 @@ def _restored_by(drill: DrillView) -> str:
     recovered = f"\n\n{recovered.strip()}" if recovered else ""
     lines = []
     for fault, action in last.items():
-        if action == "already-restored":
-            lines.append(f"- {_code(fault)}: **the runbook restored the system**; when the harness came to roll "
+        if action == FaultAction.ALREADY_RESTORED:
+            lines.append(f"- {code(fault)}: **the runbook restored the system**; when the harness came to roll "
                          "the fault back, it was already gone.")
-        elif action == "rolled-back":
-            lines.append(f"- {_code(fault)}: **the harness restored the system**; the fault was still in place "
+        elif action == FaultAction.ROLLED_BACK:
+            lines.append(f"- {code(fault)}: **the harness restored the system**; the fault was still in place "
                          "after the runbook's steps, so the harness rolled it back itself.")
-        elif action == "rollback-failed":
-            lines.append(f"- {_code(fault)}: **nobody restored the system**; the harness could not roll the fault "
-                         f"back ({_one_line(details[fault])}).")
+        elif action == FaultAction.ROLLBACK_FAILED:
+            lines.append(f"- {code(fault)}: **nobody restored the system**; the harness could not roll the fault "
+                         f"back ({one_line(details[fault])}).")
         else:
-            lines.append(f"- {_code(fault)}: never rolled back during the drill (last record: {action}).")
+            lines.append(f"- {code(fault)}: never rolled back during the drill (last record: {action}).")
     return "Who restored the system:\n\n" + "\n".join(lines) + recovered
 
 
 def _prevention(drill: DrillView) -> str:
     out = ["## Prevention", ""]
     if drill.passed:
-        counts = {phase: len(drill.steps_in(phase)) for phase in ("baseline", "diagnose", "fix", "verify")}
+        counts = {phase: _steps(len(drill.steps_in(phase))) for phase in STEP_PHASES}
         out += [
             "What the drill showed about the runbook: it works as written.",
             "",
-            f"- Its diagnosis ({counts['diagnose']} step{'s' if counts['diagnose'] != 1 else ''}) told the "
-            "healthy stack from the broken one, at baseline and during the fault.",
-            f"- Its fix ({counts['fix']} step{'s' if counts['fix'] != 1 else ''}) brought the service back "
-            "within the recovery budget.",
-            f"- Its verification ({counts['verify']} step{'s' if counts['verify'] != 1 else ''}) held after "
-            "the fix.",
+            f"- Its diagnosis ({counts[DrillPhase.DIAGNOSE]}) told the healthy stack from the broken one, at "
+            "baseline and during the fault.",
+            f"- Its fix ({counts[DrillPhase.FIX]}) brought the service back within the recovery budget.",
+            f"- Its verification ({counts[DrillPhase.VERIFY]}) held after the fix.",
             "- Drill this scenario again whenever the runbook section or the service changes.",
         ]
         return "\n".join(out) + "\n"
@@ -313,19 +285,23 @@ def _prevention(drill: DrillView) -> str:
                    "yet.")
         return "\n".join(out) + "\n"
     count = f"{len(drill.findings)} finding{'s' if len(drill.findings) != 1 else ''}"
-    if drill.verdict == "failed":
+    if drill.verdict == Verdict.FAILED:
         out.append(f"What the drill showed about the runbook: {count}.")
     else:
         out.append(f"The drill ended ({drill.verdict}) before it could judge the runbook; it recorded {count}.")
     for number, finding in enumerate(drill.findings, start=1):
-        out += ["", f"### Finding {number}: {finding.kind} at {_code(finding.step)}", "",
-                f"- **What happened**: {_one_line(finding.message)}"]
+        out += ["", f"### Finding {number}: {finding.kind} at {code(finding.step)}", "",
+                f"- **What happened**: {one_line(finding.message)}"]
         if finding.location:
-            out.append(f"- **Where**: {_code(finding.location)}")
+            out.append(f"- **Where**: {code(finding.location)}")
         for label, text in (("Expected", finding.expected), ("Seen", finding.seen)):
             if text:
-                out += ["", f"{label}:", "", _fence(text, "text").rstrip("\n")]
+                out += ["", f"{label}:", "", fence(text, "text").rstrip("\n")]
     return "\n".join(out) + "\n"
+
+
+def _steps(count: int) -> str:
+    return f"{count} step{'s' if count != 1 else ''}"
 
 
 def _action_items(drill: DrillView) -> str:
@@ -334,7 +310,7 @@ def _action_items(drill: DrillView) -> str:
         fallback = ACTION_ITEMS.get(drill.verdict, "look at the drill's journal: it ended {kind} without a finding")
         items = [fallback.format(kind=drill.verdict, section=f"#{drill.section}", step="-", message=drill.verdict)]
     out = ["## Action items", ""]
-    out += [f"- [ ] {_one_line(item)}" for item in items] if items else [PASSED_ACTIONS]
+    out += [f"- [ ] {one_line(item)}" for item in items] if items else [PASSED_ACTIONS]
     return "\n".join(out) + "\n"
 
 
@@ -345,61 +321,11 @@ def _manual(drill: DrillView) -> str:
         return "\n".join(out) + "\n"
     out += ["Steps of the runbook that a person carries out; the harness does not run them, so this drill did "
             "not check them:", ""]
-    out += [f"- {_one_line(text)} ({_code('#' + section)}, line {line})" for section, text, line in drill.manual]
+    out += [f"- {one_line(text)} ({code('#' + section)}, line {line})" for section, text, line in drill.manual]
     return "\n".join(out) + "\n"
 
 
 # -- formatting ---------------------------------------------------------------------------------
-
-_BACKTICKS = re.compile(r"`+")
-
-
-def _longest_backticks(text: str) -> int:
-    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
-
-
-def _fence(code: str, info: str = "") -> str:
-    """A fenced code block that nothing inside `code` can close."""
-    fence = "`" * max(3, _longest_backticks(code) + 1)
-    body = code if code.endswith("\n") or not code else code + "\n"
-    return f"{fence}{info}\n{body}{fence}\n"
-
-
-def _code(text: str) -> str:
-    """Inline code that survives backticks inside it."""
-    text = _one_line(text)
-    if not text:
-        return "(none)"
-    ticks = "`" * (_longest_backticks(text) + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") else ""
-    return f"{ticks}{pad}{text}{pad}{ticks}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.splitlines()).strip()
-
-
-def _cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
-
-
-def _secs(value: float) -> str:
-    return f"{value:.1f} s"
-
-
-def _offset(t: float) -> str:
-    return f"{round(t, 1) + 0.0:+.1f} s"
-
-
-def _length(seconds: float) -> str:
-    """A drill's length: seconds below a minute, then minutes and seconds."""
-    tenths = round(seconds * 10)
-    if tenths < 600:
-        return f"{tenths / 10:.1f} s"
-    minutes, rest = divmod(tenths, 600)
-    hours, minutes = divmod(minutes, 60)
-    text = f"{minutes} min {rest / 10:.1f} s"
-    return f"{hours} h {text}" if hours else text
 
 
 def _moment(iso: str) -> datetime | None:
@@ -411,4 +337,4 @@ def _moment(iso: str) -> datetime | None:
 
 
 def _or_unknown(text: str) -> str:
-    return _one_line(text) or "unknown"
+    return one_line(text) or "unknown"

@@ -24,25 +24,28 @@ from harness.journal import (
     Series,
     StepRecorded,
 )
+from harness.vocabulary import DrillPhase, FindingKind, Priority, Verdict
 
-ACTION_ITEMS = {
-    "not-detected": "runbook section {section}: the diagnosis step {step} does not detect the fault; make it look "
-                    "at what broke and give it a fault-time `# Expected` comment",
-    "false-alarm": "runbook section {section}: the diagnosis step {step} fires on a healthy stack; fix its "
-                   "expectation so that it tells healthy from broken",
-    "fix-failed": "runbook section {section}: the fix does not bring the service back ({message})",
-    "slow-recovery": "runbook section {section}: recovery is slower than its budget ({message}); speed the fix up "
-                     "or agree on a larger budget",
-    "verify-failed": "runbook section {section}: after the fix, {step} does not hold ({message})",
-    "step-error": "runbook section {section}: step {step} cannot run as written ({message})",
-    "harness-error": "gameday-harness: the drill could not complete ({message}); check the harness and the stack",
-    "interrupted": "the drill was interrupted; run it again",
+# What to do about each finding (and about a drill that ended without a judgement).
+ACTION_ITEMS: dict[FindingKind | Verdict, str] = {
+    FindingKind.NOT_DETECTED: "runbook section {section}: the diagnosis step {step} does not detect the fault; make "
+                              "it look at what broke and give it a fault-time `# Expected` comment",
+    FindingKind.FALSE_ALARM: "runbook section {section}: the diagnosis step {step} fires on a healthy stack; fix its "
+                             "expectation so that it tells healthy from broken",
+    FindingKind.FIX_FAILED: "runbook section {section}: the fix does not bring the service back ({message})",
+    FindingKind.SLOW_RECOVERY: "runbook section {section}: recovery is slower than its budget ({message}); speed the "
+                               "fix up or agree on a larger budget",
+    FindingKind.VERIFY_FAILED: "runbook section {section}: after the fix, {step} does not hold ({message})",
+    FindingKind.STEP_ERROR: "runbook section {section}: step {step} cannot run as written ({message})",
+    FindingKind.HARNESS_ERROR: "gameday-harness: the drill could not complete ({message}); check the harness and "
+                               "the stack",
+    Verdict.INTERRUPTED: "the drill was interrupted; run it again",
 }
 
 
 @dataclass(frozen=True)
 class FindingView:
-    kind: str
+    kind: FindingKind
     step: str
     message: str
     location: str
@@ -55,14 +58,14 @@ class DrillView:
     drill: str
     scenario: str
     title: str
-    severity: str
+    severity: Priority
     runbook: str
     section: str
     stack: str
     mode: str
     started_at: str
     finished_at: str
-    verdict: str
+    verdict: Verdict
     detect_budget: float
     recover_budget: float
     metrics: Metrics | None
@@ -76,7 +79,7 @@ class DrillView:
 
     @property
     def passed(self) -> bool:
-        return self.verdict == "passed"
+        return self.verdict == Verdict.PASSED
 
     @property
     def action_items(self) -> tuple[str, ...]:
@@ -90,11 +93,11 @@ class DrillView:
         return tuple(items)
 
     @property
-    def finding_kinds(self) -> list[str]:
+    def finding_kinds(self) -> list[FindingKind]:
         """The kinds of this drill's findings, each once, in order of appearance."""
         return list(dict.fromkeys(f.kind for f in self.findings))
 
-    def steps_in(self, phase: str) -> tuple[StepRecorded, ...]:
+    def steps_in(self, phase: DrillPhase) -> tuple[StepRecorded, ...]:
         return tuple(s for s in self.steps if s.phase == phase)
 
 
@@ -105,7 +108,7 @@ class SectionVerified:
     runbook: str
     section: str
     last_drilled: str
-    last_verdict: str
+    last_verdict: Verdict
     last_verified: str | None
 
 
@@ -123,8 +126,8 @@ class GamedayView:
         return bool(self.drills) and all(d.passed for d in self.drills)
 
     @property
-    def counts(self) -> dict[str, int]:
-        out: dict[str, int] = {}
+    def counts(self) -> dict[Verdict, int]:
+        out: dict[Verdict, int] = {}
         for drill in self.drills:
             out[drill.verdict] = out.get(drill.verdict, 0) + 1
         return out
@@ -173,7 +176,7 @@ def _drill(start: DrillStarted, bucket: dict[str, list[object]], end: DrillFinis
         drill=start.drill, scenario=start.scenario, title=start.title, severity=start.severity,
         runbook=start.runbook, section=start.section, stack=start.stack, mode=start.mode,
         started_at=start.at, finished_at=end.at if end else "",
-        verdict=end.verdict if end else "interrupted",
+        verdict=end.verdict if end else Verdict.INTERRUPTED,
         detect_budget=start.detect_within, recover_budget=start.recover_within,
         metrics=end.metrics if end else None,
         findings=findings,

@@ -18,11 +18,11 @@ from typing import Any
 
 from harness.journal import Metrics
 from harness.report.model import DrillView, GamedayView
+from harness.report.text import junit, printable
+from harness.vocabulary import FaultAction, Verdict
 
 SCHEMA_VERSION = 1
 _SURROGATE = re.compile("[\ud800-\udfff]")  # only ever inside a JSON string, where `\\uXXXX` is valid
-VERDICTS = ("passed", "failed", "harness-error", "interrupted")
-ERROR_VERDICTS = ("harness-error", "interrupted")
 
 
 # -- JSON ---------------------------------------------------------------------------------------
@@ -32,7 +32,7 @@ def render_json(view: GamedayView) -> str:
     """The JSON summary (`schema_version` 1): indented, keys sorted, ending with a newline. Text stays
     readable (and open to the writer's redaction pass); a lone surrogate, which UTF-8 cannot hold, is
     written as its `\\u` escape."""
-    counts = dict.fromkeys(VERDICTS, 0)
+    counts = dict.fromkeys(Verdict, 0)
     counts.update(view.counts)
     body = {
         "schema_version": SCHEMA_VERSION,
@@ -96,9 +96,9 @@ def _metrics_json(metrics: Metrics | None) -> dict[str, Any] | None:
     return out
 
 
-def _fault_outcomes(drill: DrillView) -> dict[str, str]:
+def _fault_outcomes(drill: DrillView) -> dict[str, FaultAction]:
     """Each fault's last recorded action (rolled-back, already-restored, ...)."""
-    last: dict[str, str] = {}
+    last: dict[str, FaultAction] = {}
     for fault in drill.faults:
         last[fault.fault] = fault.action
     return last
@@ -117,8 +117,8 @@ def _number(value: float | None) -> float | None:
 def render_junit(view: GamedayView) -> str:
     """JUnit XML: one <testsuite name="gameday">, one <testcase> per drill; failed drills get a
     <failure>, harness errors and interrupted drills an <error>."""
-    failures = sum(d.verdict == "failed" for d in view.drills)
-    errors = sum(d.verdict in ERROR_VERDICTS for d in view.drills)
+    failures = sum(d.verdict == Verdict.FAILED for d in view.drills)
+    errors = sum(d.verdict.is_error for d in view.drills)
     seconds = view.seconds if view.seconds > 0 else sum(d.duration for d in view.drills)
     suite = ET.Element("testsuite", _attrs(
         ("name", "gameday"),
@@ -126,7 +126,7 @@ def render_junit(view: GamedayView) -> str:
         ("failures", str(failures)),
         ("errors", str(errors)),
         ("skipped", "0"),
-        ("time", _seconds(seconds)),
+        ("time", junit(seconds)),
         ("timestamp", view.started_at),
     ))
     properties = ET.SubElement(suite, "properties")
@@ -141,22 +141,22 @@ def _testcase(suite: ET.Element, drill: DrillView) -> None:
     case = ET.SubElement(suite, "testcase", _attrs(
         ("classname", f"gameday.{drill.stack}"),
         ("name", drill.scenario),
-        ("time", _seconds(drill.duration)),
+        ("time", junit(drill.duration)),
     ))
     kinds = drill.finding_kinds
-    if drill.verdict == "failed":
+    if drill.verdict == Verdict.FAILED:
         failure = ET.SubElement(case, "failure", _attrs(
-            ("message", ", ".join(kinds) or "failed"),
-            ("type", kinds[0] if kinds else "failed"),
+            ("message", ", ".join(kinds) or drill.verdict),
+            ("type", kinds[0] if kinds else drill.verdict),
         ))
         failure.text = printable(_findings_text(drill))
-    elif drill.verdict in ERROR_VERDICTS:
+    elif drill.verdict.is_error:
         error = ET.SubElement(case, "error", _attrs(
             ("message", ", ".join(kinds) or drill.verdict),
             ("type", drill.verdict),
         ))
         error.text = printable(_findings_text(drill))
-    elif drill.verdict != "passed":  # a verdict this harness does not know yet: never silently green
+    elif drill.verdict != Verdict.PASSED:  # a verdict this harness does not know yet: never silently green
         error = ET.SubElement(case, "error", _attrs(("message", drill.verdict), ("type", drill.verdict)))
         error.text = printable(_findings_text(drill))
     out = ET.SubElement(case, "system-out")
@@ -165,7 +165,7 @@ def _testcase(suite: ET.Element, drill: DrillView) -> None:
 
 def _findings_text(drill: DrillView) -> str:
     if not drill.findings:
-        if drill.verdict == "interrupted":
+        if drill.verdict == Verdict.INTERRUPTED:
             return "the drill was interrupted before it finished\n"
         return f"the drill ended {drill.verdict} without a finding\n"
     blocks = []
@@ -193,12 +193,12 @@ def _metrics_text(drill: DrillView) -> str:
         lines.append("metrics: none (the drill ended before it measured anything)")
     else:
         lines += [
-            f"time to detect: {_maybe(m.time_to_detect)} (budget {_seconds(m.detect_budget)} s)",
+            f"time to detect: {_maybe(m.time_to_detect)} (budget {junit(m.detect_budget)} s)",
             f"time to diagnose: {_maybe(m.time_to_diagnose)}",
             f"time to recover: {_maybe(m.time_to_recover)}",
             f"time to recover after fix: {_maybe(m.time_to_recover_after_fix)} "
-            f"(budget {_seconds(m.recover_budget)} s)",
-            f"time degraded: {_seconds(m.time_degraded)} s",
+            f"(budget {junit(m.recover_budget)} s)",
+            f"time degraded: {junit(m.time_degraded)} s",
             f"synthetic requests failed: {m.requests_failed} of {m.requests_total}",
             f"users affected: {len(m.users_affected)}"
             + (f" ({', '.join(m.users_affected)})" if m.users_affected else ""),
@@ -211,25 +211,9 @@ def _metrics_text(drill: DrillView) -> str:
 
 
 def _maybe(value: float | None) -> str:
-    return "n/a" if value is None else f"{_seconds(value)} s"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:.3f}" if math.isfinite(value) else "0.000"
+    return "n/a" if value is None else f"{junit(value)} s"
 
 
 def _attrs(*pairs: tuple[str, str]) -> dict[str, str]:
     """Attributes in the given order (ElementTree keeps insertion order), made XML-safe."""
     return {name: printable(value) for name, value in pairs}
-
-
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]")
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def printable(text: str) -> str:
-    """Text any report can hold (XML 1.0's characters): ANSI escape sequences removed, other control
-    characters, lone surrogates and U+FFFE/U+FFFF shown as `\\xNN` / `\\uNNNN`."""
-    text = _ANSI.sub("", text)
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
-                        else f"\\u{ord(m.group()):04x}", text)

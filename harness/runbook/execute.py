@@ -14,11 +14,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.runbook.match import ExpectationError, MatchResult, match
 from harness.runbook.model import Expectation, ExpectationKind, Segment, Step
 from harness.runbook.variables import bind
 from harness.stack.host import ExecResult, Host
-from harness.stack.waits import SYSTEM_CLOCK, Clock
 
 DEFAULT_STEP_TIMEOUT = 30.0
 DEFAULT_RETRY_INTERVAL = 1.0

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.runbook.match import ExpectationError, mode_of
-from harness.runbook.model import Location, Phase, Runbook, Severity, Step
+from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
 from harness.runbook.variables import assigned_names, holes
 
 NAMES = {
@@ -60,9 +60,11 @@ STATE_CHANGING = re.compile(
 
 
 @dataclass(frozen=True)
-class Finding:
+class LintFinding:
+    """A problem `gameday lint` reports about a runbook (not a drill's finding: harness.vocabulary.FindingKind)."""
+
     code: str
-    severity: Severity
+    severity: LintLevel
     message: str
     location: Location
     section: str = ""
@@ -75,12 +77,12 @@ class Finding:
         return f"{self.location}: {self.severity.value} {self.code} {self.name}: {self.message}"
 
 
-def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = ()) -> list[Finding]:
+def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = ()) -> list[LintFinding]:
     """Findings for a parsed runbook. `hosts`/`bound`: known host names and bound variable names,
     added to those the runbook's front matter declares."""
     known_hosts = set(hosts) | set(runbook.front_matter.hosts)
     bound_names = set(bound) | set(runbook.front_matter.variables)
-    findings = [Finding(p.code, p.severity, p.message, p.location) for p in runbook.problems]
+    findings = [LintFinding(p.code, p.severity, p.message, p.location) for p in runbook.problems]
     for section in runbook.sections:
         earlier: dict[str, Location] = {}
         for step in section.steps:
@@ -90,8 +92,8 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
         if section.steps_in(Phase.FIX):
             verifies = any(runbook.section(a).steps_in(Phase.VERIFY) for a in _lineage(runbook, section.anchor))
             if not verifies:
-                findings.append(Finding(
-                    "GD020", Severity.WARNING,
+                findings.append(LintFinding(
+                    "GD020", LintLevel.WARNING,
                     f"section #{section.anchor} has a fix but no verification step: add a **Verification**: "
                     "block whose `# Expected:` shows health is back", section.location, section.anchor))
     return sorted(findings, key=lambda f: (f.location.line, f.code))
@@ -106,26 +108,26 @@ def _lineage(runbook: Runbook, anchor: str) -> list[str]:
     return chain
 
 
-def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[str, Location]) -> list[Finding]:
-    out: list[Finding] = []
+def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[str, Location]) -> list[LintFinding]:
+    out: list[LintFinding] = []
 
-    def add(code: str, message: str, line: int | None = None, severity: Severity = Severity.WARNING) -> None:
+    def add(code: str, message: str, line: int | None = None, severity: LintLevel = LintLevel.WARNING) -> None:
         where = Location(step.location.path, line) if line else step.location
-        out.append(Finding(code, severity, message, where, step.section))
+        out.append(LintFinding(code, severity, message, where, step.section))
 
     if not step.executable:
         if step.phase in (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY):
             add("GD060", f"{step.language or 'plain'} block under {step.phase.value}: shown, never executed",
-                severity=Severity.INFO)
+                severity=LintLevel.INFO)
         return out
     if step.phase is None:
         add("GD061", "shell block under no Diagnosis/Fix/Verification label: not executed in drills "
-                     "(add a label or {phase=...} to run it)", severity=Severity.INFO)
+                     "(add a label or {phase=...} to run it)", severity=LintLevel.INFO)
         return out
     if step.skip:
-        add("GD060", f"skipped: {step.skip}", severity=Severity.INFO)
+        add("GD060", f"skipped: {step.skip}", severity=LintLevel.INFO)
     if hosts and step.host and step.host not in hosts:
-        add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=Severity.ERROR)
+        add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=LintLevel.ERROR)
     first_code_line = step.location.line + 1
     for hole in holes(step.code):
         at = first_code_line + hole.line
@@ -149,7 +151,7 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
             offset = text.count("\n", 0, found.start())
             shown = code_lines[offset].strip()[:80]
             if step.destructive_ok:
-                add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, Severity.INFO)
+                add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, LintLevel.INFO)
             else:
                 add("GD010", f"{label}: `{shown}`; if it is intended, say why with "
                              "{destructive=\"reason\"} on the block", first_code_line + offset)
@@ -178,11 +180,11 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
         try:
             mode_of(expectation.text)
         except ExpectationError as exc:
-            add("GD043", str(exc), expectation.location.line, Severity.ERROR)
+            add("GD043", str(exc), expectation.location.line, LintLevel.ERROR)
     return out
 
 
-def summary_counts(findings: Iterable[Finding]) -> dict[str, int]:
+def summary_counts(findings: Iterable[LintFinding]) -> dict[str, int]:
     counts = {"error": 0, "warning": 0, "info": 0}
     for finding in findings:
         counts[finding.severity.value] += 1

@@ -19,13 +19,24 @@ class Phase(StrEnum):
     VERIFY = "verify"
     MANUAL = "manual"
 
+    @property
+    def text(self) -> str:
+        """The phase as a noun in a sentence ("a hint (diagnosis)", "### Verification")."""
+        return _PHASE_TEXT[self]
+
+
+_PHASE_TEXT = {Phase.DIAGNOSE: "diagnosis", Phase.FIX: "fix", Phase.VERIFY: "verification",
+               Phase.MANUAL: "manual steps"}
+
 
 class ExpectationKind(StrEnum):
     HEALTHY = "healthy"  # `# Expected: ...`: on a healthy stack, or after the fix
     FAULT = "fault"  # `# Expected if DB down: ...`, `# Expected during fault: ...`
 
 
-class Severity(StrEnum):
+class LintLevel(StrEnum):
+    """How bad a lint finding is (not a scenario's priority: harness.vocabulary.Priority)."""
+
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -107,7 +118,7 @@ class Problem:
     code: str
     message: str
     location: Location
-    severity: Severity = Severity.WARNING
+    severity: LintLevel = LintLevel.WARNING
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from harness.runbook.model import (
     Expectation,
     ExpectationKind,
     FrontMatter,
+    LintLevel,
     Location,
     ManualStep,
     Phase,
@@ -31,7 +32,6 @@ from harness.runbook.model import (
     Runbook,
     Section,
     Segment,
-    Severity,
     Step,
 )
 
@@ -140,7 +140,7 @@ class _Parser:
     def at(self, line: int) -> Location:
         return Location(self.path, line)
 
-    def problem(self, code: str, message: str, line: int, severity: Severity = Severity.WARNING) -> None:
+    def problem(self, code: str, message: str, line: int, severity: LintLevel = LintLevel.WARNING) -> None:
         self.problems.append(Problem(code, message, self.at(line), severity))
 
     # -- front matter -------------------------------------------------------------------------
@@ -172,7 +172,7 @@ class _Parser:
             if key not in known:
                 where = line_of(key)
                 self.problem("GD030", f"unknown front matter key {key!r} (known: {', '.join(sorted(known))})",
-                             where, Severity.INFO)
+                             where, LintLevel.INFO)
         timeout = None
         if "default_timeout" in values:
             try:
@@ -228,7 +228,7 @@ class _Parser:
                         item["code"] = True
             elif token.type == "code_block":
                 self.problem("GD060", "indented code block: not executed (use a ``` fence with a language)",
-                             _line(token), Severity.INFO)
+                             _line(token), LintLevel.INFO)
             index += 1
         self._flush_pending()
         return Runbook(
@@ -248,7 +248,7 @@ class _Parser:
             rest = deepest.map[0]  # markdown-it gave up there: what follows was not parsed
         if rest is not None:
             self.problem("GD044", f"nesting deeper than {MAX_NESTING} levels: nothing from this line on was read "
-                         "(flatten the lists or quotes above)", rest + 1, Severity.ERROR)
+                         "(flatten the lists or quotes above)", rest + 1, LintLevel.ERROR)
 
     @property
     def current(self) -> _SectionDraft:
@@ -345,7 +345,7 @@ class _Parser:
         fence = match.group(1) if match else ""
         if last == token.map[0] or not fence or fence[0] != token.markup[0] or len(fence) < len(token.markup):
             self.problem("GD040", "code fence is never closed: everything to the end of the file is read as code",
-                         line, Severity.ERROR)
+                         line, LintLevel.ERROR)
 
     def _info(self, info: str, line: int) -> tuple[str, tuple[tuple[str, str], ...]]:
         info = info.strip()
@@ -358,7 +358,7 @@ class _Parser:
             return language, ()
         if not (rest.startswith("{") and rest.endswith("}")):
             self.problem("GD031", f"text after the language is not an attribute list {{key=value ...}}: {rest!r}",
-                         line, Severity.INFO)
+                         line, LintLevel.INFO)
             return language, ()
         try:
             words = shlex.split(rest[1:-1])

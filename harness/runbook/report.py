@@ -6,13 +6,13 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from harness.runbook.lint import Finding, summary_counts
+from harness.runbook.lint import LintFinding, summary_counts
 from harness.runbook.model import Phase, Runbook
 
 LINT_SCHEMA_VERSION = 1
 
 
-def lint_json(runbook: Runbook, findings: Sequence[Finding]) -> str:
+def lint_json(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
     sections = []
     for section in runbook.sections:
         sections.append({
@@ -40,7 +40,7 @@ def lint_json(runbook: Runbook, findings: Sequence[Finding]) -> str:
     return json.dumps(document, indent=2)
 
 
-def lint_text(runbook: Runbook, findings: Sequence[Finding]) -> str:
+def lint_text(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
     steps = [s for s in runbook.steps() if s.executable and s.phase]
     phases = Counter(s.phase.value for s in steps if s.phase)
     hosts = sorted({s.host or "(default)" for s in steps})

@@ -25,6 +25,7 @@ from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
 from harness import interrupts, timing
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import ExecError, StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import (
@@ -37,7 +38,7 @@ from harness.stack.definition import (
 )
 from harness.stack.docker_env import docker_client
 from harness.stack.host import ContainerHost, Host, LocalHost
-from harness.stack.waits import SYSTEM_CLOCK, Clock, WaitTimeout, wait_for
+from harness.stack.waits import WaitTimeout, wait_for
 
 log = logging.getLogger(__name__)
 

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from harness import timing
 
+# Re-exported only for importers not yet moved to harness.clock (harness/scenario.py).
+from harness.clock import SYSTEM_CLOCK as SYSTEM_CLOCK
+from harness.clock import Clock as Clock
+
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Monotonic time and sleep, injectable so that waiting logic can be tested without waiting."""
-
-    now: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
-
-
-SYSTEM_CLOCK = Clock()
 
 
 class WaitTimeout(Exception):

@@ -172,7 +172,7 @@ def shell_into_exercise(args: argparse.Namespace) -> int | None:
     import subprocess
 
     from harness.train import state
-    from harness.train.history import RC_FILE
+    from harness.train.shell_history import RC_FILE
 
     active = state.read_active(args.report)
     if active is None:

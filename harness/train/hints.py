@@ -11,25 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.runbook.commands import PlanStep
+from harness.runbook.model import Phase
 from harness.train.exercise import Exercise
-from harness.train.match import PlanStep
-
-PHASE_NAMES = {"diagnose": "diagnosis", "fix": "fix", "verify": "verification"}
 
 
 @dataclass(frozen=True)
 class Hint:
-    phase: str  # diagnose | fix | verify
+    phase: Phase  # diagnose | fix | verify
     text: str
     step: str = ""  # the runbook step's ref, when the hint is one
 
 
 def build_hints(exercise: Exercise, plan: Sequence[PlanStep]) -> list[Hint]:
-    hints = [Hint("diagnose", text) for text in exercise.hints]
-    hints += [_from_step(step) for step in plan if step.phase == "diagnose"]
-    hints += [Hint("fix", text) for text in exercise.fix_hints]
-    hints += [_from_step(step) for step in plan if step.phase == "fix"]
-    hints += [_from_step(step) for step in plan if step.phase == "verify"]
+    hints = [Hint(Phase.DIAGNOSE, text) for text in exercise.hints]
+    hints += [_from_step(step) for step in plan if step.phase == Phase.DIAGNOSE]
+    hints += [Hint(Phase.FIX, text) for text in exercise.fix_hints]
+    hints += [_from_step(step) for step in plan if step.phase == Phase.FIX]
+    hints += [_from_step(step) for step in plan if step.phase == Phase.VERIFY]
     return hints
 
 
@@ -41,5 +40,5 @@ def _from_step(step: PlanStep) -> Hint:
 def format_hint(hint: Hint, number: int, total: int, command_suffix: str = "") -> str:
     more = (f"`gameday hint{command_suffix}` for the next one" if number < total
             else "that was the last hint")
-    return (f"Hint {number} of {total} ({PHASE_NAMES.get(hint.phase, hint.phase)}):\n\n{hint.text}\n\n"
+    return (f"Hint {number} of {total} ({hint.phase.text}):\n\n{hint.text}\n\n"
             f"({more}; `gameday giveup{command_suffix}` ends the exercise. Hints used: {number}.)\n")

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from harness.observe.samples import ProbeSample, RequestSample
 from harness.observe.traffic import ERROR_ACTION
-from harness.train.match import command_lines, normalise
+from harness.runbook.commands import command_lines, normalise
 
 SEVERITY_NAMES = {"P0": "critical", "P1": "high", "P2": "medium", "P3": "low", "P4": "informational"}
 RULE = "=" * 78

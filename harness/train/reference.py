@@ -1,59 +1,66 @@
-"""The runbook's own times for a scenario: its newest drill in the gameday summaries on record.
+"""The runbook's own times for a scenario: its newest drill in the gameday journals on record.
 
-Reads `REPORTS/*/summary.json` (harness.report.summary, schema_version 1) and takes the newest
-drill of the scenario that recovered (else the newest with metrics at all). A summary that cannot
-be read is skipped: a broken file must not spoil a debrief.
+Reads `REPORTS/*/journal*.jsonl` (harness.journal), newest first, and takes the newest drill of the
+scenario that recovered (else the newest that measured anything at all). A journal that cannot be
+read is skipped: a broken file must not spoil a debrief.
 """
 
 from __future__ import annotations
 
-import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from harness.train.record import ReferenceTimes
+from harness.exercise_log import ReferenceTimes
+from harness.journal import DrillFinished, DrillStarted, JournalError, Metrics, read_journal
 
 log = logging.getLogger(__name__)
 
-SUMMARY_GLOB = "*/summary.json"
-MAX_SUMMARY_BYTES = 20_000_000
+JOURNAL_GLOB = "*/journal*.jsonl"  # every gameday folder's journal(s), lanes and pytest workers included
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+@dataclass(frozen=True)
+class _Drill:
+    source: Path
+    started: DrillStarted
+    finished: DrillFinished
+    metrics: Metrics
+
+    @property
+    def recovered(self) -> bool:
+        return self.metrics.recovered and self.metrics.time_to_recover is not None
 
 
-def _drills(path: Path) -> list[dict[str, Any]]:
+def _journals(reports: Path) -> list[Path]:
+    """The journals under `reports`, newest first."""
+    found = []
+    for path in reports.glob(JOURNAL_GLOB):
+        try:
+            found.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    return [path for _, path in sorted(found, key=lambda mp: (mp[0], str(mp[1])), reverse=True)]
+
+
+def _drills(journal: Path, scenario_id: str) -> list[_Drill]:
     try:
-        if path.stat().st_size > MAX_SUMMARY_BYTES:
-            return []
-        body = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError) as exc:
-        log.warning("skipping %s: %s", path, exc)
+        events = read_journal(journal)
+    except JournalError as exc:
+        log.warning("skipping %s", exc)
         return []
-    if not isinstance(body, dict) or body.get("schema_version") != 1 or not isinstance(body.get("drills"), list):
-        return []
-    return [d for d in body["drills"] if isinstance(d, dict)]
+    starts = {e.drill: e for e in events if isinstance(e, DrillStarted) and e.scenario == scenario_id}
+    return [_Drill(journal, starts[e.drill], e, e.metrics) for e in events
+            if isinstance(e, DrillFinished) and e.drill in starts and e.metrics is not None]
 
 
-def reference_times(reports: Path, scenario: str) -> ReferenceTimes:
-    """The newest recovered drill of `scenario` under `reports` (ReferenceTimes(found=False) when none)."""
-    candidates: list[tuple[bool, str, Path, dict[str, Any]]] = []
-    for summary in sorted(reports.glob(SUMMARY_GLOB)):
-        for drill in _drills(summary):
-            metrics = drill.get("metrics")
-            if drill.get("scenario") != scenario or not isinstance(metrics, dict):
-                continue
-            recovered = metrics.get("recovered") is True and _number(metrics.get("time_to_recover")) is not None
-            candidates.append((recovered, str(drill.get("started_at", "")), summary, drill))
-    if not candidates:
+def reference_times(reports: Path, scenario_id: str) -> ReferenceTimes:
+    """The newest recovered drill of the scenario under `reports` (ReferenceTimes(found=False) when none)."""
+    drills = [d for journal in _journals(reports) for d in _drills(journal, scenario_id)]
+    if not drills:
         return ReferenceTimes(found=False)
-    _, started, summary, drill = max(candidates, key=lambda c: (c[0], c[1]))
-    metrics = drill["metrics"]
+    best = max(drills, key=lambda d: (d.recovered, d.started.at))  # the first of equals: the newest journal
+    m = best.metrics
     return ReferenceTimes(
-        found=True, source=str(summary), drill_started_at=started, verdict=str(drill.get("verdict", "")),
-        time_to_detect=_number(metrics.get("time_to_detect")),
-        time_to_diagnose=_number(metrics.get("time_to_diagnose")),
-        time_to_recover=_number(metrics.get("time_to_recover")),
-        time_to_recover_after_fix=_number(metrics.get("time_to_recover_after_fix")))
+        found=True, source=str(best.source), drill_started_at=best.started.at, verdict=best.finished.verdict,
+        time_to_detect=m.time_to_detect, time_to_diagnose=m.time_to_diagnose, time_to_recover=m.time_to_recover,
+        time_to_recover_after_fix=m.time_to_recover_after_fix)

@@ -28,25 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness import interrupts
+from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import ExecError, GamedayError
-from harness.faults.base import FaultRecord, listening
-from harness.gameday import StackPool
-from harness.journal import FaultRecorded, Series
-from harness.observe.observers import Observers
-from harness.observe.samples import ProbeSample
-from harness.plan import DrillPlan, shown
-from harness.redact import Redactor
-from harness.scenario import DrillContext, fault_in, fault_out
-from harness.stack.stack import Stack
-from harness.stack.waits import SYSTEM_CLOCK, Clock
-from harness.train import state
-from harness.train.debrief import write_debrief
-from harness.train.exercise import Exercise
-from harness.train.hints import Hint, build_hints
-from harness.train.history import HistoryTracker, install_script, read_script
-from harness.train.match import PlanStep, Typed, match_plan
-from harness.train.page import forbidden_words, observe, page_text
-from harness.train.record import (
+from harness.exercise_log import (
     ExerciseFinished,
     ExerciseLog,
     ExerciseStarted,
@@ -54,9 +38,25 @@ from harness.train.record import (
     PageSent,
     TraineeCommand,
 )
-from harness.train.redaction import secret_assignment_patterns, secret_values
+from harness.faults.base import FaultRecord, listening
+from harness.gameday import StackPool
+from harness.journal import FaultRecorded, Series
+from harness.observe.observers import Observers
+from harness.observe.samples import ProbeSample
+from harness.plan import DrillPlan, shown
+from harness.redact import Redactor, secret_assignment_patterns, secret_values
+from harness.report.debrief import write_debrief
+from harness.runbook.commands import PlanStep, Typed, match_plan
+from harness.runbook.model import Phase
+from harness.scenario import DrillContext, fault_in, fault_out
+from harness.stack.stack import Stack
+from harness.train import state
+from harness.train.exercise import Exercise
+from harness.train.hints import Hint, build_hints
+from harness.train.page import forbidden_words, observe, page_text
 from harness.train.reference import reference_times
-from harness.vocabulary import Mark, Outcome
+from harness.train.shell_history import HistoryTracker, install_script, read_script
+from harness.vocabulary import Mark, Outcome, Priority
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class TrainResult:
 
 def plan_steps(plan: DrillPlan) -> tuple[PlanStep, ...]:
     """The plan's steps as the exercise log records them (paths as the trainee would type them)."""
-    return tuple(PlanStep(str(p.phase), p.ref, p.host, p.step.section,
+    return tuple(PlanStep(p.phase, p.ref, p.host, p.step.section,
                           f"{shown(p.step.location.path)}:{p.step.location.line}", p.step.code) for p in plan.steps)
 
 
@@ -268,7 +268,7 @@ class Trainer:
         t0, t0_wall, s, stack = self.clock.now(), time.time(), self.scenario, desk.stack
         desk.log.write(ExerciseStarted(
             exercise=self.exercise.name, scenario=s.id, title=s.title, runbook=shown(s.runbook), section=s.section,
-            section_title=self.plan.section.title, severity=s.severity, stack=stack.definition.name,
+            section_title=self.plan.section.title, severity=Priority(s.severity), stack=stack.definition.name,
             stack_name=stack.name, hosts=tuple(spec.name for spec in stack.definition.services),
             fix_hosts=self.plan.fix_hosts, time_limit=self.exercise.time_limit, hints_total=len(self.hints),
             plan=self.steps, manual=tuple((m.section, m.text, m.location.line) for m in self.plan.manual),
@@ -390,7 +390,7 @@ class Trainer:
             desk.log.write(Series(self.exercise.name, probe, traffic, SERIES_BUCKET,
                                   tuple(sorted(((name, round(at, 3)) for name, at in marks), key=lambda m: m[1]))))
         matches = match_plan(self.steps, typed)
-        diagnosed = [m.t for m in matches if m.matched and m.step.phase == "diagnose" and m.t is not None]
+        diagnosed = [m.t for m in matches if m.matched and m.step.phase is Phase.DIAGNOSE and m.t is not None]
         fix_hosts = set(self.plan.fix_hosts)
         touched = [t.t for t in typed if t.host in fix_hosts]
         desk.log.write(reference_times(self.reports, self.scenario.id))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput
+from harness.runbook.model import Phase
 from harness.stack.labels import process_alive, process_start_ticks
 from harness.train.hints import Hint
 
@@ -36,8 +37,6 @@ GIVEUP_NAME = "giveup"
 FINISHED_NAME = "finished.json"
 LOG_NAME = "exercise.jsonl"
 PAGE_NAME = "page.txt"
-DEBRIEF_HTML = "debrief.html"
-DEBRIEF_MD = "debrief.md"
 
 
 @dataclass(frozen=True)
@@ -133,8 +132,9 @@ def save_hints(session: Path, hints: list[Hint]) -> None:
 
 def load_hints(session: Path) -> list[Hint]:
     try:
-        return [Hint(**h) for h in json.loads((session / HINTS_NAME).read_text("utf-8"))]
-    except (OSError, ValueError, TypeError) as exc:
+        return [Hint(Phase(h["phase"]), h["text"], h.get("step", ""))
+                for h in json.loads((session / HINTS_NAME).read_text("utf-8"))]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         raise BadInput(f"{session / HINTS_NAME}: the exercise's hints cannot be read ({exc})") from None
 
 

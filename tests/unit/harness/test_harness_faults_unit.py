@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.clock import Clock
 from harness.errors import BadInput, InfrastructureError
 from harness.faults.base import (
     BlastRadiusError,
@@ -26,7 +27,7 @@ from harness.faults.base import (
 from harness.faults.envfile import edit_env, parse_env
 from harness.faults.hog import dsn_target, is_refusal
 from harness.faults.storm import ERROR_STATUS, HttpStorm
-from harness.stack.waits import Clock, wait_for
+from harness.stack.waits import wait_for
 
 # -- a fake fault: a flag in a dict ---------------------------------------------------------------
 

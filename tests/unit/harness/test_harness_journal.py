@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.eventlog import SCHEMA_VERSION, truncate
 from harness.journal import (
-    SCHEMA_VERSION,
     CheckRecord,
     DrillFinished,
     FaultRecorded,
@@ -18,7 +18,6 @@ from harness.journal import (
     Series,
     StepRecorded,
     read_journal,
-    truncate,
 )
 from harness.redact import MASK, Redactor
 

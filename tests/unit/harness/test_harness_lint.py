@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.runbook.lint import NAMES, Finding, lint, summary_counts
-from harness.runbook.model import Severity
+from harness.runbook.lint import NAMES, LintFinding, lint, summary_counts
+from harness.runbook.model import LintLevel
 from harness.runbook.parse import parse_runbook
 from harness.runbook.report import lint_json, lint_text
 
@@ -27,11 +27,11 @@ def md(*lines: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def findings(text: str, **kwargs: list[str]) -> list[Finding]:
+def findings(text: str, **kwargs: list[str]) -> list[LintFinding]:
     return lint(parse_runbook("inline.md", text=text), **kwargs)
 
 
-def found(text: str, code: str, **kwargs: list[str]) -> list[tuple[str, Severity, int]]:
+def found(text: str, code: str, **kwargs: list[str]) -> list[tuple[str, LintLevel, int]]:
     return [(f.code, f.severity, f.location.line) for f in findings(text, **kwargs) if f.code == code]
 
 
@@ -53,26 +53,26 @@ def test_block_helper_is_clean_on_its_own() -> None:
 
 def test_gd001_unbound_placeholder_at_its_line() -> None:
     text = block("echo cleaning", "psql -c \"DELETE FROM carts WHERE user_id = 'USER_ID';\"")
-    assert found(text, "GD001") == [("GD001", Severity.WARNING, 7)]
+    assert found(text, "GD001") == [("GD001", LintLevel.WARNING, 7)]
     assert "USER_ID" in findings(text)[0].message
 
 
 def test_gd001_for_an_example_value_assignment() -> None:
     text = block('REQUEST_ID="abc123..."', 'grep "$REQUEST_ID" /var/log/app.log')
-    assert found(text, "GD001") == [("GD001", Severity.WARNING, 6)]
+    assert found(text, "GD001") == [("GD001", LintLevel.WARNING, 6)]
     assert found(text, "GD002") == []
 
 
 def test_gd002_unbound_variable_at_its_line() -> None:
     text = block("echo connecting", 'psql "$DATABASE_URL" -c "select 1"')
-    assert found(text, "GD002") == [("GD002", Severity.WARNING, 7)]
+    assert found(text, "GD002") == [("GD002", LintLevel.WARNING, 7)]
 
 
 def test_gd003_variable_set_in_an_earlier_block_of_the_same_section() -> None:
     text = md("## S", "", "**Fix**:", "", "```bash", "DB_URL=postgres://db/app", "```", "", "```bash",
               'psql "$DB_URL" -c "select 1"', "```", "", "**Verification**:", "", "```bash", "curl -s localhost",
               '# Expected: "ok"', "```")
-    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD003", Severity.WARNING, 10)]
+    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD003", LintLevel.WARNING, 10)]
     assert "inline.md:5" in findings(text)[0].message
 
 
@@ -80,7 +80,7 @@ def test_variable_set_in_another_sections_block_is_gd002_not_gd003() -> None:
     text = md("## A", "", "**Fix**:", "", "```bash", "DB_URL=postgres://db/app", "```", "", "## B", "",
               "**Fix**:", "", "```bash", 'psql "$DB_URL"', "```")
     assert found(text, "GD003") == []
-    assert found(text, "GD002") == [("GD002", Severity.WARNING, 14)]
+    assert found(text, "GD002") == [("GD002", LintLevel.WARNING, 14)]
 
 
 def test_front_matter_variables_silence_gd001_and_gd002() -> None:
@@ -92,7 +92,7 @@ def test_front_matter_variables_silence_gd001_and_gd002() -> None:
 def test_bound_argument_silences_gd001_and_gd002_for_those_names_only() -> None:
     body = block("psql -c \"SELECT 1 FROM t WHERE u = 'USER_ID'\"", 'psql "$DATABASE_URL"', "echo $OTHER")
     result = findings(body, bound=["USER_ID", "DATABASE_URL"])
-    assert [(f.code, f.severity, f.location.line) for f in result] == [("GD002", Severity.WARNING, 8)]
+    assert [(f.code, f.severity, f.location.line) for f in result] == [("GD002", LintLevel.WARNING, 8)]
     assert "$OTHER" in result[0].message
 
 
@@ -109,13 +109,13 @@ def test_corpus_front_matter_binds_its_placeholders() -> None:
 
 def test_gd004_export_then_systemctl_restart_at_the_restart_line() -> None:
     text = block("export SECRET_KEY=$(openssl rand -hex 32)", "echo generated", "systemctl restart app")
-    assert found(text, "GD004") == [("GD004", Severity.WARNING, 8)]
+    assert found(text, "GD004") == [("GD004", LintLevel.WARNING, 8)]
     assert "SECRET_KEY" in next(f.message for f in findings(text) if f.code == "GD004")
 
 
 def test_gd004_also_for_service_restart() -> None:
     assert found(block("export LOG_LEVEL=debug", "service app restart"), "GD004") == [
-        ("GD004", Severity.WARNING, 7)]
+        ("GD004", LintLevel.WARNING, 7)]
 
 
 def test_restart_without_export_is_not_gd004() -> None:
@@ -147,7 +147,7 @@ def test_restart_without_export_is_not_gd004() -> None:
 ])
 def test_gd010_destructive_command_is_a_warning_at_its_line(command: str) -> None:
     text = block("echo before", command)
-    assert found(text, "GD010") == [("GD010", Severity.WARNING, 7)]
+    assert found(text, "GD010") == [("GD010", LintLevel.WARNING, 7)]
 
 
 @pytest.mark.parametrize("command", [
@@ -173,17 +173,17 @@ def test_not_destructive(command: str) -> None:
 ])
 def test_gd010_with_a_destructive_reason_becomes_info(command: str) -> None:
     text = block("echo before", command, info='bash {destructive="archived first"}')
-    assert found(text, "GD010") == [("GD010", Severity.INFO, 7)]
+    assert found(text, "GD010") == [("GD010", LintLevel.INFO, 7)]
     assert "archived first" in next(f.message for f in findings(text) if f.code == "GD010")
 
 
 def test_gd010_rm_with_capital_r() -> None:
-    assert found(block("rm -Rf /var/lib/app"), "GD010") == [("GD010", Severity.WARNING, 6)]
+    assert found(block("rm -Rf /var/lib/app"), "GD010") == [("GD010", LintLevel.WARNING, 6)]
 
 
 def test_gd010_delete_without_where_followed_by_a_query_with_where() -> None:
     command = "psql -c 'DELETE FROM sessions;' && psql -Atc 'SELECT count(*) FROM sessions WHERE active'"
-    assert found(block(command), "GD010") == [("GD010", Severity.WARNING, 6)]
+    assert found(block(command), "GD010") == [("GD010", LintLevel.WARNING, 6)]
 
 
 def test_multi_line_delete_with_where_on_the_next_line_is_not_gd010() -> None:
@@ -197,7 +197,7 @@ def test_multi_line_delete_with_where_on_the_next_line_is_not_gd010() -> None:
 def test_gd020_fix_without_verification_at_the_section_heading() -> None:
     text = md("# Title", "", "## Restart", "", "**Fix**:", "", "```bash", "systemctl restart app", "```")
     assert [(f.code, f.severity, f.location.line, f.section) for f in findings(text)] == [
-        ("GD020", Severity.WARNING, 3, "restart")]
+        ("GD020", LintLevel.WARNING, 3, "restart")]
 
 
 def test_no_gd020_when_the_section_verifies() -> None:
@@ -213,7 +213,7 @@ def test_no_gd020_when_an_ancestor_verifies() -> None:
 def test_gd020_when_only_a_sibling_verifies() -> None:
     text = md("## Parent", "", "### A", "", "**Verification**:", "", "```bash", "curl -s localhost", '# Expected: "ok"',
               "```", "", "### B", "", "**Fix**:", "", "```bash", "systemctl restart app", "```")
-    assert found(text, "GD020") == [("GD020", Severity.WARNING, 12)]
+    assert found(text, "GD020") == [("GD020", LintLevel.WARNING, 12)]
 
 
 def test_corpus_subsection_with_fix_and_verification_has_no_gd020() -> None:
@@ -225,7 +225,7 @@ def test_corpus_subsection_with_fix_and_verification_has_no_gd020() -> None:
 
 def test_gd021_diagnosis_without_expectation_at_the_fence() -> None:
     text = md("## S", "", "**Diagnosis**:", "", "```bash", "journalctl -u app -n 50", "```")
-    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD021", Severity.WARNING, 5)]
+    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD021", LintLevel.WARNING, 5)]
 
 
 def test_diagnosis_with_an_expectation_is_not_gd021() -> None:
@@ -236,7 +236,7 @@ def test_diagnosis_with_an_expectation_is_not_gd021() -> None:
                                      "docker restart app", "pkill -HUP nginx"])
 def test_gd022_diagnosis_that_changes_state_at_its_line(command: str) -> None:
     text = md("## S", "", "**Diagnosis**:", "", "```bash", "systemctl status app", command, '# Expected: "ok"', "```")
-    assert found(text, "GD022") == [("GD022", Severity.WARNING, 7)]
+    assert found(text, "GD022") == [("GD022", LintLevel.WARNING, 7)]
 
 
 def test_same_command_under_fix_is_not_gd022() -> None:
@@ -247,29 +247,29 @@ def test_same_command_under_fix_is_not_gd022() -> None:
 
 
 def test_gd030_unknown_attribute_at_the_fence() -> None:
-    assert found(block("echo hi", info="bash {colour=blue}"), "GD030") == [("GD030", Severity.WARNING, 5)]
+    assert found(block("echo hi", info="bash {colour=blue}"), "GD030") == [("GD030", LintLevel.WARNING, 5)]
 
 
 @pytest.mark.parametrize("info", ["bash {timeout=soon}", "bash {phase=repair}", 'bash {skip="never closed}',
                                   "bash {within=-1s}", "bash {host}"])
 def test_gd031_bad_attribute_value_at_the_fence(info: str) -> None:
-    assert found(block("echo hi", info=info), "GD031") == [("GD031", Severity.WARNING, 5)]
+    assert found(block("echo hi", info=info), "GD031") == [("GD031", LintLevel.WARNING, 5)]
 
 
 def test_gd032_unknown_host_from_front_matter_hosts() -> None:
     text = md("---", "hosts: app, db", "---") + block("echo hi", info="bash {host=cache}")
-    assert found(text, "GD032") == [("GD032", Severity.ERROR, 8)]
+    assert found(text, "GD032") == [("GD032", LintLevel.ERROR, 8)]
 
 
 def test_gd032_unknown_host_from_the_hosts_argument() -> None:
     text = block("echo hi", info="bash {host=cache}")
-    assert found(text, "GD032", hosts=["app", "db"]) == [("GD032", Severity.ERROR, 5)]
+    assert found(text, "GD032", hosts=["app", "db"]) == [("GD032", LintLevel.ERROR, 5)]
     assert found(text, "GD032", hosts=["app", "cache"]) == []
 
 
 def test_gd032_for_a_default_host_nobody_knows() -> None:
     text = md("---", "default_host: web", "---") + block("echo hi")
-    assert found(text, "GD032", hosts=["app"]) == [("GD032", Severity.ERROR, 8), ("GD032", Severity.ERROR, 14)]
+    assert found(text, "GD032", hosts=["app"]) == [("GD032", LintLevel.ERROR, 8), ("GD032", LintLevel.ERROR, 14)]
 
 
 def test_no_gd032_when_no_host_list_is_known() -> None:
@@ -282,25 +282,25 @@ def test_no_gd032_when_no_host_list_is_known() -> None:
 def test_gd040_unterminated_fence_is_an_error() -> None:
     runbook = parse_runbook(CORPUS / "unterminated.md")
     assert [(f.code, f.severity, f.location.line) for f in lint(runbook) if f.code == "GD040"] == [
-        ("GD040", Severity.ERROR, 7)]
+        ("GD040", LintLevel.ERROR, 7)]
 
 
 def test_gd041_expectation_before_any_command() -> None:
-    assert found(block('# Expected: "ok"', "curl -s localhost"), "GD041") == [("GD041", Severity.WARNING, 6)]
+    assert found(block('# Expected: "ok"', "curl -s localhost"), "GD041") == [("GD041", LintLevel.WARNING, 6)]
 
 
 def test_gd041_empty_expectation() -> None:
-    assert found(block("curl -s localhost", "# Expected:"), "GD041") == [("GD041", Severity.WARNING, 7)]
+    assert found(block("curl -s localhost", "# Expected:"), "GD041") == [("GD041", LintLevel.WARNING, 7)]
 
 
 def test_gd042_unclosed_front_matter() -> None:
     assert [(f.code, f.severity, f.location.line) for f in lint(parse_runbook(CORPUS / "unclosed_front_matter.md"))] \
-        == [("GD042", Severity.WARNING, 1)]
+        == [("GD042", LintLevel.WARNING, 1)]
 
 
 def test_gd043_invalid_regex_expectation_is_an_error_at_its_line() -> None:
     text = md("## S", "", "**Check**:", "", "```bash", "curl -s localhost", "# Expected: /([/", "```")
-    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD043", Severity.ERROR, 7)]
+    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD043", LintLevel.ERROR, 7)]
 
 
 def test_valid_regex_expectation_is_not_gd043() -> None:
@@ -311,22 +311,22 @@ def test_valid_regex_expectation_is_not_gd043() -> None:
 
 
 def test_gd060_non_shell_block_under_a_phase_is_info() -> None:
-    assert found(block("SELECT 1;", info="sql"), "GD060") == [("GD060", Severity.INFO, 5)]
+    assert found(block("SELECT 1;", info="sql"), "GD060") == [("GD060", LintLevel.INFO, 5)]
 
 
 def test_gd060_skipped_step_is_info() -> None:
     assert found(block("xdg-open http://localhost", info='bash {skip="needs a browser"}'), "GD060") == [
-        ("GD060", Severity.INFO, 5)]
+        ("GD060", LintLevel.INFO, 5)]
 
 
 def test_gd061_shell_block_under_no_label_is_info_and_nothing_else() -> None:
     text = md("## S", "", "Run this when paged:", "", "```bash", "rm -rf /tmp/x $UNSET USER_ID", "```")
-    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD061", Severity.INFO, 5)]
+    assert [(f.code, f.severity, f.location.line) for f in findings(text)] == [("GD061", LintLevel.INFO, 5)]
 
 
 def test_gd061_after_a_label_that_is_not_a_phase() -> None:
     text = md("## S", "", "**Symptoms**:", "", "```bash", "uptime", "```")
-    assert found(text, "GD061") == [("GD061", Severity.INFO, 5)]
+    assert found(text, "GD061") == [("GD061", LintLevel.INFO, 5)]
 
 
 # --- whole runbooks ------------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ import pytest
 from harness.errors import EXIT_BAD_INPUT, BadInput
 from harness.runbook.model import (
     ExpectationKind,
+    LintLevel,
     Phase,
     Runbook,
     Section,
-    Severity,
     Step,
     UnknownSection,
 )
@@ -401,7 +401,7 @@ def test_html_comments_are_ignored_even_when_they_hold_a_fence() -> None:
 def test_indented_code_block_is_a_not_executed_note() -> None:
     runbook = parse_text(md("## S", "", "**Check**:", "", "    uptime", ""))
     assert runbook.steps() == ()
-    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD060", Severity.INFO, 5)]
+    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD060", LintLevel.INFO, 5)]
 
 
 # --- block attributes -------------------------------------------------------------------------------------------------
@@ -476,7 +476,7 @@ def test_every_attribute_problem_is_on_its_own_fence() -> None:
 def test_text_after_the_language_that_is_not_an_attribute_list_is_a_note() -> None:
     runbook = parse_text(md("## S", "", "**Check**:", "", "```bash title=check", "uptime",
                             "# Expected: \"load\"", "```"))
-    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD031", Severity.INFO, 5)]
+    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD031", LintLevel.INFO, 5)]
     assert only_step(runbook).executable
 
 
@@ -543,7 +543,7 @@ def test_front_matter_line_that_is_not_key_value_is_gd042_at_its_line() -> None:
 
 def test_unknown_front_matter_key_is_an_info_gd030_at_its_line() -> None:
     runbook = parse_text(md("---", "default_host: app", "colour: red", "---", "# T"))
-    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD030", Severity.INFO, 3)]
+    assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [("GD030", LintLevel.INFO, 3)]
 
 
 def test_indented_unknown_front_matter_key_is_reported_not_a_crash() -> None:
@@ -568,7 +568,7 @@ def test_unterminated_fence_is_an_error_gd040_at_its_line_and_parsing_goes_on() 
     path = corpus("unterminated.md")
     runbook = parse_runbook(path)
     assert [(p.code, p.severity, p.location.line) for p in runbook.problems] == [
-        ("GD040", Severity.ERROR, line_of(path, "```bash"))]
+        ("GD040", LintLevel.ERROR, line_of(path, "```bash"))]
     step = only_step(runbook)
     assert "## This Heading Is Inside The Fence" in step.code
     assert [s.anchor for s in runbook.sections] == ["broken-fence", "cache-flush"]

@@ -47,7 +47,8 @@ from harness.journal import (
 )
 from harness.report.markdown import PASSED_ACTIONS, render_postmortem
 from harness.report.model import ACTION_ITEMS, DrillView, FindingView, GamedayView, build_view
-from harness.report.summary import printable, render_json, render_junit
+from harness.report.summary import render_json, render_junit
+from harness.report.text import printable
 
 FIXTURES = Path(__file__).parent / "report_fixtures"
 JOURNAL = FIXTURES / "journal.jsonl"

@@ -28,8 +28,9 @@ from harness.journal import (
 )
 from harness.report import HTML_NAME
 from harness.report.history import INDEX_NAME, discover, render_index, write_index
-from harness.report.html import environment, render_html, seconds, timeline
+from harness.report.html import environment, render_html, timeline
 from harness.report.model import build_view
+from harness.report.text import seconds
 
 HOSTILE = "<script>alert(1)</script>"
 QUOTES = '"quotes" & ampersands'

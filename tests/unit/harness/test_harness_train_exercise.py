@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import BadInput
+from harness.runbook.commands import PlanStep
+from harness.runbook.model import Phase
 from harness.scenario import load_scenarios
 from harness.train.exercise import DEFAULT_TIME_LIMIT, Exercise, check_scenarios, load_exercise, load_exercises, pick
 from harness.train.hints import build_hints, format_hint
-from harness.train.match import PlanStep
 
 REPO = Path(__file__).resolve().parents[3]
 ONBOARDING = REPO / "drills" / "onboarding"
@@ -92,9 +93,9 @@ def test_a_scenario_is_picked_by_id_or_exercise_name_and_one_without_a_file_gets
 
 
 def test_hints_come_in_order_exercise_then_diagnosis_then_fix_then_verification() -> None:
-    plan = [PlanStep("diagnose", "d1", "app", "s", "R.md:1", "systemctl is-active x\n"),
-            PlanStep("fix", "f1", "db", "s", "R.md:9", "systemctl start x\n"),
-            PlanStep("verify", "v1", "app", "s", "R.md:20", "curl -s localhost\n")]
+    plan = [PlanStep(Phase.DIAGNOSE, "d1", "app", "s", "R.md:1", "systemctl is-active x\n"),
+            PlanStep(Phase.FIX, "f1", "db", "s", "R.md:9", "systemctl start x\n"),
+            PlanStep(Phase.VERIFY, "v1", "app", "s", "R.md:20", "curl -s localhost\n")]
     exercise = Exercise("e", "s", hints=("look first",), fix_hints=("files, not exports",))
     hints = build_hints(exercise, plan)
     assert [(h.phase, h.step or h.text) for h in hints] == [

@@ -9,9 +9,9 @@ import pytest
 
 from harness.gameday import make_plans
 from harness.observe.samples import ProbeSample, RequestSample
+from harness.runbook.commands import command_lines
 from harness.scenario import Scenario, load_scenarios
 from harness.train.exercise import load_exercises
-from harness.train.match import command_lines
 from harness.train.page import forbidden_words, leaks, observe, page_text, scrub
 
 REPO = Path(__file__).resolve().parents[3]

@@ -10,6 +10,7 @@ import pytest
 from harness.cli import main
 from harness.errors import BadInput
 from harness.observe.samples import ProbeSample, RequestSample
+from harness.runbook.model import Phase
 from harness.testing import FakeClock, scripted_observers
 from harness.train import state
 from harness.train.hints import Hint
@@ -19,13 +20,13 @@ USERS = ["synthetic-1", "synthetic-2"]
 
 def session(tmp_path: Path) -> Path:
     folder = state.new_session(tmp_path)
-    state.save_hints(folder, [Hint("diagnose", "look"), Hint("fix", "restart", "s[2]")])
+    state.save_hints(folder, [Hint(Phase.DIAGNOSE, "look"), Hint(Phase.FIX, "restart", "s[2]")])
     return folder
 
 
 def test_hints_are_revealed_one_at_a_time_and_counted(tmp_path: Path) -> None:
     folder = session(tmp_path)
-    assert state.take_hint(folder) == (1, 2, Hint("diagnose", "look"))
+    assert state.take_hint(folder) == (1, 2, Hint(Phase.DIAGNOSE, "look"))
     assert state.take_hint(folder)[:2] == (2, 2)
     assert state.take_hint(folder) == (2, 2, None)
     assert [t["number"] for t in state.taken(folder)] == [1, 2]

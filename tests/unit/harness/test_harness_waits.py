@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from harness.stack.waits import Clock, WaitTimeout, wait_for
+from harness.clock import Clock
+from harness.stack.waits import WaitTimeout, wait_for
 
 EPSILON = 1e-9
 

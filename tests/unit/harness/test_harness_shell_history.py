@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.train.history import (
+from harness.train.shell_history import (
     HISTORY_FILE,
     RC_TEXT,
     HistoryEntry,

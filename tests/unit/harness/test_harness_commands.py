@@ -1,4 +1,4 @@
-"""Trainee commands against runbook steps: the simple, documented rule of harness.train.match."""
+"""Trainee commands against runbook steps: the simple, documented rule of harness.runbook.commands."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from harness.gameday import make_plans
+from harness.runbook.commands import PlanStep, Typed, command_lines, match_plan, runs_line, split_command, steps_of
 from harness.scenario import get_scenario, load_scenarios
-from harness.train.match import PlanStep, Typed, command_lines, match_plan, runs_line, split_command, steps_of
 from harness.train.session import plan_steps
 
 FIX = """\

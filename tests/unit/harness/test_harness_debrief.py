@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from harness.errors import BadInput
-from harness.journal import FaultRecorded, Series
-from harness.redact import Redactor
-from harness.train.debrief import build_debrief, write_debrief
-from harness.train.match import PlanStep
-from harness.train.record import (
+from harness.exercise_log import (
     ExerciseFinished,
     ExerciseLog,
     ExerciseStarted,
@@ -20,21 +15,26 @@ from harness.train.record import (
     PageSent,
     ReferenceTimes,
     TraineeCommand,
-    read_log,
+    read_exercise_log,
 )
-from harness.train.redaction import secret_assignment_patterns, secret_values
+from harness.journal import DrillFinished, DrillStarted, FaultRecorded, Journal, Metrics, Series
+from harness.redact import Redactor, secret_assignment_patterns, secret_values
+from harness.report.debrief import build_debrief, write_debrief
+from harness.runbook.commands import PlanStep
+from harness.runbook.model import Phase
 from harness.train.reference import reference_times
+from harness.vocabulary import Priority, Verdict
 
 STACK_SECRET = "stack-db-password-0123456789"
 TYPED_SECRET = "trainee-new-key-abcdefghijklmnop"
 PLAN = (
-    PlanStep("diagnose", "1-service-wont-start[1]", "app", "1-service-wont-start", "RUNBOOK.md:44",
+    PlanStep(Phase.DIAGNOSE, "1-service-wont-start[1]", "app", "1-service-wont-start", "RUNBOOK.md:44",
              "# Is the unit running?\nsystemctl is-active chatkit-backend\n# Expected: /^active$/\n"),
-    PlanStep("diagnose", "1a-missing-secret_key[1]", "app", "1a-missing-secret_key", "RUNBOOK.md:71",
+    PlanStep(Phase.DIAGNOSE, "1a-missing-secret_key[1]", "app", "1a-missing-secret_key", "RUNBOOK.md:71",
              "grep -c '^SECRET_KEY=.\\{16,\\}' /etc/chatkit-backend.env\n"),
-    PlanStep("fix", "1a-missing-secret_key[2]", "app", "1a-missing-secret_key", "RUNBOOK.md:81",
+    PlanStep(Phase.FIX, "1a-missing-secret_key[2]", "app", "1a-missing-secret_key", "RUNBOOK.md:81",
              'echo "SECRET_KEY=$NEW_KEY" >> /etc/chatkit-backend.env\nsystemctl restart chatkit-backend\n'),
-    PlanStep("verify", "1a-missing-secret_key[3]", "app", "1a-missing-secret_key", "RUNBOOK.md:90",
+    PlanStep(Phase.VERIFY, "1a-missing-secret_key[3]", "app", "1a-missing-secret_key", "RUNBOOK.md:90",
              "curl -s http://localhost:8000/health | jq .\n"),
 )
 
@@ -55,7 +55,7 @@ def write_log(path: Path, *, recovered: bool, reference: ReferenceTimes) -> Path
     log.write(FaultRecorded("secret-missing", "env-file-change", "injected", "SECRET_KEY removed", 7.5))
     log.write(PageSent("PAGE P0 (critical) FIRING chatkit\n", 6.1, 2.2))
     log.write(TraineeCommand("app", "systemctl is-active chatkit-backend", 12.0, "2026-11-22T03:12:54+00:00"))
-    log.write(HintTaken(1, 6, "diagnose", "", "Start on the app server.", 15.0))
+    log.write(HintTaken(1, 6, Phase.DIAGNOSE, "", "Start on the app server.", 15.0))
     log.write(TraineeCommand("app", f"PGPASSWORD={STACK_SECRET} psql -h db -U chatkit -c 'select 1'", 18.0,
                              "2026-11-22T03:13:00+00:00"))
     log.write(TraineeCommand("app", f'echo "SECRET_KEY={TYPED_SECRET}" >> /etc/chatkit-backend.env', 30.0,
@@ -134,7 +134,7 @@ def test_a_trainee_who_gave_up_gets_not_recovered_and_the_runbooks_path(tmp_path
 
 def test_the_log_reads_back_into_the_same_events(tmp_path: Path) -> None:
     path = write_log(tmp_path / "exercise.jsonl", recovered=True, reference=ReferenceTimes(False))
-    events = read_log(path)
+    events = read_exercise_log(path)
     assert build_debrief(events).started.plan == PLAN
     assert isinstance(events[-1], ExerciseFinished)
 
@@ -143,27 +143,28 @@ def test_a_log_with_a_bad_line_is_refused_at_that_line(tmp_path: Path) -> None:
     path = tmp_path / "exercise.jsonl"
     path.write_text('{"schema_version": 1, "type": "Nope"}\n')
     with pytest.raises(BadInput, match=rf"^{path}:1: not an exercise event"):
-        read_log(path)
+        read_exercise_log(path)
 
 
 def test_the_reference_is_the_newest_recovered_drill_of_the_scenario(tmp_path: Path) -> None:
-    def summary(folder: str, drills: list[dict[str, object]]) -> None:
-        (tmp_path / folder).mkdir()
-        (tmp_path / folder / "summary.json").write_text(json.dumps({"schema_version": 1, "drills": drills}))
+    def gameday(folder: str, drills: list[tuple[str, bool, float | None]], name: str = "journal.jsonl") -> None:
+        journal = Journal(tmp_path / folder / name)
+        for number, (started, recovered, ttr) in enumerate(drills):
+            drill = f"db-down#{number}"
+            journal.write(DrillStarted(drill, "db-down", "t", "RUNBOOK.md", "s", Priority.P0, 10.0, 60.0, 3, "chatkit",
+                                       at=started))
+            metrics = Metrics(True, recovered, 0.6, 1.0, ttr, 1.2, 3.0, 10.0, 60.0, 10, 2, (), None, ())
+            journal.write(DrillFinished(drill, "db-down", Verdict.PASSED if recovered else Verdict.INTERRUPTED, (),
+                                        metrics, 9.0))
 
-    def drill(started: str, recovered: bool, ttr: float | None) -> dict[str, object]:
-        return {"scenario": "db-down", "verdict": "passed" if recovered else "interrupted", "started_at": started,
-                "metrics": {"recovered": recovered, "time_to_recover": ttr, "time_to_detect": 0.6,
-                            "time_to_diagnose": 1.0, "time_to_recover_after_fix": 1.2}}
-
-    summary("gameday-1", [drill("2026-11-22T07:00:00+00:00", True, 2.5)])
-    summary("gameday-2", [drill("2026-11-22T07:05:00+00:00", True, 2.7)])
-    summary("gameday-3", [drill("2026-11-22T07:09:00+00:00", False, None)])
+    gameday("gameday-1", [("2026-11-22T07:00:00+00:00", True, 2.5)])
+    gameday("pytest-2", [("2026-11-22T07:05:00+00:00", True, 2.7)], "journal-gw0.jsonl")
+    gameday("gameday-3", [("2026-11-22T07:09:00+00:00", False, None)])
     (tmp_path / "broken").mkdir()
-    (tmp_path / "broken" / "summary.json").write_text("{not json")
+    (tmp_path / "broken" / "journal.jsonl").write_text("{not json")
     found = reference_times(tmp_path, "db-down")
-    newest = str(tmp_path / "gameday-2" / "summary.json")
-    assert (found.found, found.time_to_recover, found.source) == (True, 2.7, newest)
+    newest = str(tmp_path / "pytest-2" / "journal-gw0.jsonl")
+    assert (found.found, found.time_to_recover, found.source, found.verdict) == (True, 2.7, newest, "passed")
     assert not reference_times(tmp_path, "secret-missing").found
 
 

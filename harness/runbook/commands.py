@@ -1,4 +1,4 @@
-"""Which runbook steps the trainee's commands correspond to.
+"""Which runbook steps a person's typed commands ran (an onboarding trainee's, matched to the plan).
 
 Deliberately simple, so a trainee can predict it:
 
@@ -19,8 +19,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from harness.runbook.model import Phase
+
 LOCAL = "local"
-PHASES = ("diagnose", "fix", "verify")
+PHASES = (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY)  # the phases of a plan, in the order they run
 _SPACE = re.compile(r"\s+")
 _WILDCARD = re.compile(
     r"\$\{[^}]*\}"  # ${VAR}, ${VAR:-x}
@@ -36,7 +38,7 @@ _WILDCARD = re.compile(
 class PlanStep:
     """A runbook step of the exercise's section, as the debrief needs it."""
 
-    phase: str  # diagnose | fix | verify
+    phase: Phase  # diagnose | fix | verify
     ref: str
     host: str
     section: str
