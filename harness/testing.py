@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from harness.clock import Clock
 from harness.observe.observers import Observers
 from harness.observe.samples import ProbeSample, RequestSample
-from harness.stack.waits import Clock
 
 
 class FakeClock(Clock):

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from harness.clock import Clock
 from harness.errors import GamedayError
 from harness.observe.probe import DEFAULT_MAX_SAMPLES as PROBE_MAX_SAMPLES
 from harness.observe.probe import DEFAULT_MAX_SECONDS as PROBE_MAX_SECONDS
@@ -22,7 +23,6 @@ from harness.observe.traffic import DEFAULT_MAX_REQUESTS as TRAFFIC_MAX_REQUESTS
 from harness.observe.traffic import DEFAULT_MAX_SECONDS as TRAFFIC_MAX_SECONDS
 from harness.observe.traffic import SyntheticTraffic
 from harness.observe.verdict import probe_series, steady_since, success_ratio_series
-from harness.stack.waits import Clock
 
 if TYPE_CHECKING:
     from harness.scenario import Observation
