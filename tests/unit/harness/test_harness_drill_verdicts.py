@@ -177,6 +177,7 @@ def test_fix_after_which_steady_state_never_returns_is_fix_failed_and_the_harnes
     assert result.verdict is Verdict.FAILED
     assert kinds(result) == [FindingKind.FIX_FAILED]
     assert result.findings[0].step == FIX
+    assert result.findings[0].message == "steady state did not come back within 10s of the fix"
     assert "health not steady" in result.findings[0].seen
     assert result.fault_outcomes == {FAULT: FaultAction.ROLLED_BACK}
     assert not system.fault.broken
