@@ -16,9 +16,18 @@ import pytest
 
 from harness.drill import DrillResult
 from harness.errors import ExecError
-from harness.journal import DrillFinished, FindingRecorded, Journal, PhaseStarted
+from harness.journal import DrillFinished, FaultRecorded, FindingRecorded, Journal, PhaseStarted
 from harness.scenario import DrillContext, HealthCheck, Observation, Scenario
-from harness.testing import Answer, FakeClock, FakeHost, FakeStack, FlagFault, fake_definition, run_fake_drill
+from harness.testing import (
+    Answer,
+    FakeClock,
+    FakeHost,
+    FakeStack,
+    FlagFault,
+    ScriptedTraffic,
+    fake_definition,
+    run_fake_drill,
+)
 from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Verdict
 
 FAULT = "db-down"
@@ -77,9 +86,9 @@ class Shop:
     runbook: Path
     journal: Journal
 
-    def drill(self, **changes: object) -> DrillResult:
+    def drill(self, traffic: ScriptedTraffic | None = None, **changes: object) -> DrillResult:
         return run_fake_drill(scenario(self.runbook, **changes), self.stack, self.clock, self.journal,
-                              drill_id="d1")
+                              traffic=traffic, drill_id="d1")
 
     def finished(self) -> DrillFinished:
         return next(e for e in self.journal.events if isinstance(e, DrillFinished))
@@ -126,7 +135,8 @@ def kinds(result: DrillResult) -> list[FindingKind]:
 
 def test_runbook_that_detects_and_fixes_the_fault_passes_with_exact_times(tmp_path: Path) -> None:
     system = shop(tmp_path)
-    result = system.drill()
+    users = ScriptedTraffic(system.clock, users=["u1", "u2"], ok=lambda user: not system.fault.broken)
+    result = system.drill(traffic=users)  # a request per user per second: 100.0, 101.0, ...
     assert result.verdict is Verdict.PASSED, result.explain()
     assert result.findings == ()
     assert result.fault_outcomes == {FAULT: FaultAction.ALREADY_RESTORED}  # the runbook's fix ended it
@@ -140,6 +150,9 @@ def test_runbook_that_detects_and_fixes_the_fault_passes_with_exact_times(tmp_pa
     assert metrics.time_to_recover == pytest.approx(103.0 - T0)
     assert metrics.time_to_recover_after_fix == pytest.approx(103.0 - 100.75)
     assert metrics.time_degraded == pytest.approx(103.0 - 100.75)
+    # requests from t0 to the end of the verification (104.0): 101-104, two users; 101 and 102 failed
+    assert (metrics.requests_total, metrics.requests_failed) == (8, 4)
+    assert metrics.users_affected == ("u1", "u2")
     assert system.finished().verdict is Verdict.PASSED
 
 
@@ -287,5 +300,9 @@ def test_interrupt_during_the_fix_rolls_the_fault_back_journals_interrupted_and_
     result = DrillResult.from_events(system.journal.events, "d1")
     assert result.verdict is Verdict.INTERRUPTED
     assert result.fault_outcomes == {FAULT: FaultAction.ROLLED_BACK}
-    assert system.finished().verdict is Verdict.INTERRUPTED
+    assert result.findings == ()  # no "fault still in effect after the drill"
+    events = system.journal.events
+    rolled_back = next(i for i, e in enumerate(events)
+                       if isinstance(e, FaultRecorded) and e.action is FaultAction.ROLLED_BACK)
+    assert rolled_back < events.index(system.finished())  # by the drill, before it ended
     assert system.app.ran == ["check-db", "check-db"]  # no verification after the interrupt
