@@ -209,7 +209,8 @@ class Drill:
 
     def run(self, planned: PlannedStep, phase: DrillPhase, expect: ExpectationKind,
             variables: Mapping[str, str]) -> StepRun | None:
-        """Run a step, journal it; None when it could not run at all (a step-error finding)."""
+        """Run a step, journal it; None when it could not run at all or did not finish in time (a
+        step-error finding: its expectations were not reached, so they judge nothing)."""
         step = planned.step
         try:
             host = self.stack.host(planned.host)
@@ -230,6 +231,7 @@ class Drill:
         if run.timed_out:
             self.find(FindingKind.STEP_ERROR, step.ref, f"timed out after {run.duration:.1f}s",
                       location=planned.location)
+            return None
         return run
 
     # -- the lifecycle -------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from harness.testing import (
     FakeHost,
     FakeStack,
     FlagFault,
+    Rule,
     ScriptedTraffic,
     fake_definition,
     run_fake_drill,
@@ -259,6 +260,19 @@ def test_step_that_outlives_its_timeout_is_a_step_error(tmp_path: Path) -> None:
     assert timeout.location == f"{system.runbook}:{line_of('{host=db timeout=10s}')}"
     assert system.fault.repairs == 0
     assert result.fault_outcomes == {FAULT: FaultAction.ROLLED_BACK}
+
+
+def test_diagnosis_that_times_out_is_a_step_error_and_nothing_else(tmp_path: Path) -> None:
+    """Its expectations were never reached, so they judge nothing: no false alarm in the baseline,
+    no not-detected during the fault."""
+    system = shop(tmp_path)
+    system.app.rules.insert(0, Rule("check-db", (0, "", ""), takes=45.0))  # hangs; the default timeout is 30 s
+    result = system.drill()
+    assert result.verdict is Verdict.FAILED
+    assert kinds(result) == [FindingKind.STEP_ERROR, FindingKind.STEP_ERROR]  # baseline, diagnose
+    assert {f.message for f in result.findings} == {"timed out after 30.0s"}
+    assert result.metrics is not None
+    assert result.metrics.recovered  # the fix still ran and worked
 
 
 def test_fault_whose_proof_fails_is_a_harness_error_and_nothing_of_the_runbook_runs_after(
