@@ -217,7 +217,8 @@ class Rule:
 
 
 class FakeHost:
-    """A host whose commands answer by rules; `ran` lists every command it ran, in order.
+    """A host whose commands answer by rules; `ran` lists every command it ran, in order, and
+    `envs` the environment each exec was given (the runbook's bound placeholders).
 
     A block arrives as one script (harness.runbook.execute); the host runs it line by line, like
     bash: each non-blank, non-comment line (lines ending in `\\` continue) is one command, answered
@@ -284,10 +285,6 @@ class FakeHost:
         if isinstance(answer, BaseException):
             raise answer
         return answer(line) if callable(answer) else answer
-
-    def ran_any(self, pattern: str) -> bool:
-        """Whether a command containing `pattern` ran here."""
-        return any(pattern in line for line in self.ran)
 
     def __repr__(self) -> str:
         return f"<FakeHost {self.name} {len(self.rules)} rules, {len(self.ran)} ran>"

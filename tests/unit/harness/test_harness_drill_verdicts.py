@@ -64,6 +64,8 @@ start-db
 **Verification**:
 
 ```bash
+check-app
+# Expected: status: ok
 check-data
 # Expected: rows: 3
 ```
@@ -102,6 +104,7 @@ def shop(tmp_path: Path, *, diagnosis: Answer | None = None, fix: Answer | None 
     fault = FlagFault(FAULT, clock=clock, takes_effect=takes_effect)
     app = FakeHost("app", clock=clock)
     app.on("check-db", diagnosis or (lambda cmd: (0, "database: down\n" if fault.broken else "database: up\n", "")))
+    app.on("check-app", lambda cmd: (0, "status: degraded\n" if fault.broken else "status: ok\n", ""))
     app.on("check-data", verification)
     db = FakeHost("db", clock=clock).on("start-db", fix or (lambda cmd: fault.repair()), takes=fix_takes)
     stack = FakeStack(fake_definition("shop", ["db", "app"]), [app, db], faults=[fault], clock=clock)
@@ -142,7 +145,7 @@ def test_runbook_that_detects_and_fixes_the_fault_passes_with_exact_times(tmp_pa
     assert result.findings == ()
     assert result.fault_outcomes == {FAULT: FaultAction.ALREADY_RESTORED}  # the runbook's fix ended it
     assert system.db.ran == ["start-db"]
-    assert system.app.ran == ["check-db", "check-db", "check-data"]  # baseline, diagnose, verify
+    assert system.app.ran == ["check-db", "check-db", "check-app", "check-data"]  # baseline, diagnose, verify
     metrics = result.metrics
     assert metrics is not None
     # The first sample after t0 (100.75) sees the fault; the fix runs 100.75-102.75 and the first
@@ -189,7 +192,7 @@ def test_fix_after_which_steady_state_never_returns_is_fix_failed_and_the_harnes
     system = shop(tmp_path, fix=(0, "started\n", ""))  # says it started, changes nothing
     result = system.drill()
     assert result.verdict is Verdict.FAILED
-    assert kinds(result) == [FindingKind.FIX_FAILED]
+    assert kinds(result) == [FindingKind.FIX_FAILED, FindingKind.VERIFY_FAILED]  # still down when verified
     assert result.findings[0].step == FIX
     assert result.findings[0].message == "steady state did not come back within 10s of the fix"
     assert "health not steady" in result.findings[0].seen
@@ -253,7 +256,8 @@ def test_step_that_outlives_its_timeout_is_a_step_error(tmp_path: Path) -> None:
     system = shop(tmp_path, fix_takes=60.0)  # the block says timeout=10s
     result = system.drill()
     assert result.verdict is Verdict.FAILED
-    assert kinds(result) == [FindingKind.STEP_ERROR, FindingKind.FIX_FAILED]  # cut off before it fixed anything
+    # cut off before it fixed anything: still down after it, and when verified
+    assert kinds(result) == [FindingKind.STEP_ERROR, FindingKind.FIX_FAILED, FindingKind.VERIFY_FAILED]
     timeout = result.findings[0]
     assert timeout.step == FIX
     assert timeout.message == "timed out after 10.0s"
