@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from harness.journal import DrillFinished, DrillStarted, read_journal
+from harness.report import write_reports
 from harness.testing import write_fake_stack
 from harness.vocabulary import Verdict
 
@@ -146,8 +147,10 @@ def test_drill(gameday_drill):
 
 
 @pytest.fixture
-def project(pytester: pytest.Pytester) -> pytest.Pytester:
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """A project with the fake system's scenarios, its runbook and stack, and one drill test."""
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT"):  # when this suite itself runs under xdist
+        monkeypatch.delenv(name, raising=False)
     write_fake_stack(pytester.path / "stack", "flags", ["app"])
     (pytester.path / "RUNBOOK.md").write_text(RUNBOOK, encoding="utf-8")
     pytester.makepyfile(fake_scenarios=SCENARIOS, conftest=CONFTEST, test_drills=DRILLS)
@@ -224,6 +227,10 @@ def test_each_xdist_worker_writes_its_own_journal(project: pytest.Pytester) -> N
     per_worker = [finished(out / f"journal-gw{n}.jsonl") for n in (0, 1)]
     assert sorted(len(drills) for drills in per_worker) == [1, 1]  # two workers, a drill each
     assert per_worker[0] | per_worker[1] == {FIXED: Verdict.PASSED, IGNORED: Verdict.FAILED}
+    assert not (out / "summary.json").exists()  # workers leave the merged reports to `gameday report DIR`
+    write_reports(sorted(out.glob("journal*.jsonl")), out)  # what it does
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert {d["scenario"]: d["verdict"] for d in summary["drills"]} == {FIXED: "passed", IGNORED: "failed"}
 
 
 def test_without_an_override_drills_take_stacks_from_the_docker_stack_pool(pytester: pytest.Pytester) -> None:
