@@ -186,7 +186,8 @@ class Drill:
 
     def run(self, planned: PlannedStep, phase: DrillPhase, expect: ExpectationKind,
             variables: Mapping[str, str]) -> StepRun | None:
-        """Run a step, journal it; None when it could not run at all (a step-error finding)."""
+        """Run a step, journal it; None when it could not run at all or did not finish in time (a
+        step-error finding: its expectations were not reached, so they judge nothing)."""
         step = planned.step
         try:
             host = self.stack.host(planned.host)
@@ -207,6 +208,7 @@ class Drill:
         if run.timed_out:
             self.find(FindingKind.STEP_ERROR, step.ref, f"timed out after {run.duration:.1f}s",
                       location=planned.location)
+            return None
         return run
 
     # -- the lifecycle -------------------------------------------------------------------------
@@ -345,12 +347,12 @@ class Drill:
                 self.clock.sleep(RECOVER_POLL)
         if steady.since is None:
             self.find(FindingKind.FIX_FAILED, last_fix, f"steady state did not come back within "
-                      f"{budget * RECOVER_WAIT_FACTOR:.0f}s of the fix", seen=steady.why)
+                      f"{budget * RECOVER_WAIT_FACTOR:g}s of the fix", seen=steady.why)
             return timeline
         took = steady.since - timeline.fix
         if took > budget:
             self.find(FindingKind.SLOW_RECOVERY, last_fix, f"recovered {took:.1f}s after the fix started; the "
-                      f"budget is {budget:.0f}s", expected=f"<= {budget:.0f}s", seen=f"{took:.1f}s")
+                      f"budget is {budget:g}s", expected=f"<= {budget:g}s", seen=f"{took:.1f}s")
         return dataclasses.replace(timeline, recovered=steady.since)
 
     def verify(self, timeline: Timeline, variables: Mapping[str, str]) -> Timeline:

@@ -10,6 +10,9 @@
   deliberately broken runbooks).
 - `--gameday-report DIR`: where the journal and reports go (default `reports/pytest-<time>`); one
   journal file per xdist worker (then `gameday report DIR` renders the merged reports).
+- `gameday_stacks` (session fixture): where drills take their fresh stacks from, by default a
+  `harness.gameday.StackPool` (real Docker). A conftest may override it to run the drills on
+  fakes, e.g. `harness.testing.FakeStackPool` (see README, "Testing your scenarios without Docker").
 """
 
 from __future__ import annotations
@@ -57,12 +60,12 @@ class GamedaySession:
     """What the drills of one pytest process share (a harness.gameday.Gameday: plans, journal,
     redactor, stack pool), and how a test asks for a drill."""
 
-    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None) -> None:
+    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None, stacks: Any = None) -> None:
         from harness.gameday import Gameday
 
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
         self.report_dir = report_dir
-        self.gameday = Gameday(report_dir / f"journal-{worker}.jsonl")
+        self.gameday = Gameday(report_dir / f"journal-{worker}.jsonl", pool=stacks)  # see gameday_stacks
         self.journal = self.gameday.journal
         self.count = 0
         self.scenario_modules = list(scenario_modules or [])
@@ -87,12 +90,24 @@ class GamedaySession:
 
 
 @pytest.fixture(scope="session")
-def gameday_session(request: pytest.FixtureRequest) -> Iterator[GamedaySession]:
+def gameday_stacks() -> Any:
+    """Where the drills of this process take fresh stacks from: an object with the methods of
+    `harness.gameday.StackPool` that drills use, `take(scenario, *, ahead=None)` (a fresh, healthy
+    stack), `give_back(stack)` and `close()` (called once, when the session ends). The default is
+    a real StackPool (Docker); override this fixture in a conftest to run drills on something
+    else, e.g. `harness.testing.FakeStackPool` for drills of a fake system without Docker."""
+    from harness.gameday import StackPool
+
+    return StackPool()
+
+
+@pytest.fixture(scope="session")
+def gameday_session(request: pytest.FixtureRequest, gameday_stacks: Any) -> Iterator[GamedaySession]:
     """Shared by the drills of this process; at the end, the reports are rendered from its journal
     (one set per xdist worker: `gameday report FOLDER` merges them)."""
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
-    session = GamedaySession(folder, request.config.getini("gameday_scenarios"))
+    session = GamedaySession(folder, request.config.getini("gameday_scenarios"), gameday_stacks)
     try:
         yield session
     finally:
