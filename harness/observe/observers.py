@@ -144,9 +144,12 @@ class Observers:
 
     def wait_for_symptom(self, t0: float, deadline: float) -> float | None:
         """Wait (until the clock reads `deadline`) for the symptom; when it showed, or None."""
-        while (seen := self.symptom_since(t0)) is None and self.clock.now() < deadline:
-            self.probe.wait_until(lambda samples: bool(samples) and samples[-1].t >= t0 and not samples[-1].ok,
-                                  timeout=min(SYMPTOM_POLL, max(0.0, deadline - self.clock.now())))
+        while (seen := self.symptom_since(t0)) is None and (now := self.clock.now()) < deadline:
+            poll = min(SYMPTOM_POLL, deadline - now)
+            failing = self.probe.wait_until(
+                lambda samples: bool(samples) and samples[-1].t >= t0 and not samples[-1].ok, timeout=poll)
+            if not failing and self.clock.now() - now < poll / 2:
+                self.clock.sleep(poll)  # the probe has stopped: wait for the synthetic users instead of spinning
         return seen
 
     def steady(self, after: float, consecutive: int) -> Steady:
