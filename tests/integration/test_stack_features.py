@@ -6,6 +6,7 @@ can say no. Built from the reference stack's db image, so nothing new is built.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from harness.stack import labels as L
 from harness.stack.definition import StackDefinition, load_definition
 from harness.stack.host import ExecResult
 from harness.stack.launch import prepare
+from harness.stack.reaper import reap_orphans
 from harness.stack.stack import Stack
 from harness.stack.waits import wait_for
 
@@ -253,6 +255,24 @@ def test_a_named_volume_keeps_its_files_across_a_restart_and_goes_with_the_stack
     with pytest.raises(docker.errors.NotFound):
         client.volumes.get(f"{stack.name}-shared")
     assert stack_objects(client, stack) == []
+
+
+def test_the_reaper_removes_the_volumes_of_a_run_that_died(chatkit_parts: Parts, tmp_path: Path) -> None:
+    _, client, chatkit_images = chatkit_parts
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    definition = load_definition(write(tmp_path, PAIR, local=chatkit_images["db"]))
+    stack = Stack(definition, {name: chatkit_images["db"] for name in ("writer", "reader")}, client=client,
+                  run=L.RunIdentity(pid=dead.pid))
+    try:
+        stack.up()
+        assert [v.name for v in client.volumes.list(filters={"label": f"{L.STACK_ID}={stack.stack_id}"})] == [
+            stack.volume_name("shared")]
+        reaped = reap_orphans(client)
+        assert reaped.volumes >= 1
+        assert stack_objects(client, stack) == []
+    finally:
+        stack.down()
 
 
 def _restarted(stack: Stack, before: str) -> tuple[bool, str]:
