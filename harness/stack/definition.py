@@ -1,10 +1,13 @@
 """Stack definitions: what a system under test is made of, read from a TOML file.
 
-A definition knows nothing of any particular system. It names services (an image recipe,
-environment, files written before start, ports published on 127.0.0.1, network aliases, a
-health check, set-up commands), secrets generated fresh for every stack, and fixed variables.
-`${NAME}` in environment values, file contents and set-up commands is replaced by a secret or
-a variable; any other `${NAME}` is an error, so a typo cannot reach a running stack.
+A definition knows nothing of any particular system. It names services (an image: a recipe the
+harness builds, another service's image, or a local image used as it is; a command overriding
+the image's; environment, files written before start, ports published on 127.0.0.1, network
+aliases, named volumes, sized tmpfs mounts, a memory limit, a readiness check, set-up commands),
+secrets generated fresh for every stack, fixed variables, and the host where a runbook step
+without a host runs (`default_host`). `${NAME}` in environment values, file contents, commands
+and set-up commands is replaced by a secret or a variable; any other `${NAME}` is an error, so a
+typo cannot reach a running stack.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +27,35 @@ DEFAULT_HEALTH_TIMEOUT = 60.0
 DEFAULT_HEALTH_INTERVAL = 0.25
 DEFAULT_SECRET_BYTES = 32
 MAX_DEFINITION_BYTES = 1_000_000
+MIN_MEMORY_BYTES = 16 * 1024 * 1024  # below this, hardly any service starts: a typo, not a limit
+MIN_TMPFS_BYTES = 4 * 1024  # one page; a size of 0 would mean "unbounded" to the kernel
+SHELL = ("/bin/sh", "-c")  # how a `command` string runs, as a Dockerfile's shell form does
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
+_VOLUME_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_REPOSITORY = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
+_IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmg])\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
 
-_TOP_KEYS = {"name", "description", "variables", "secrets", "services", "redaction"}
+_TOP_KEYS = {"name", "description", "default_host", "variables", "secrets", "services", "redaction"}
+_BUILD_KEYS = ("context", "inputs", "build_args")
 _SERVICE_KEYS = {
-    "image", "dockerfile", "context", "inputs", "build_args", "aliases", "ports",
-    "environment", "files", "health", "depends_on", "setup", "description", "logs",
+    "image", "dockerfile", *_BUILD_KEYS, "command", "aliases", "ports", "environment", "files",
+    "volumes", "tmpfs", "memory", "health", "depends_on", "setup", "description", "logs",
 }
-_HEALTH_KEYS = {"http", "exec", "port", "status", "timeout", "interval"}
+_HEALTH_KEYS = {"http", "exec", "tcp", "port", "status", "timeout", "interval"}
 _FILE_KEYS = {"content", "mode"}
+
+
+def parse_size(value: object) -> int:
+    """Bytes from `64k`, `16m`, `1g` (powers of 1024, as Docker counts); ValueError otherwise.
+
+    A bare number is refused: `memory = 256` could mean bytes or megabytes.
+    """
+    if isinstance(value, str) and (match := _SIZE.match(value)):
+        return int(match.group(1)) * _SIZE_UNITS[match.group(2).lower()]
+    raise ValueError(f"not a size: {value!r} (write a number and a unit, e.g. \"64k\", \"16m\", \"1g\")")
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,13 @@ class ImageRecipe:
     context: Path
     inputs: tuple[str, ...] = ("**/*",)
     build_args: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """An image used as it is: it must already be on the engine; it is never built or pulled."""
+
+    reference: str  # "repository" (meaning :latest) or "repository:tag"
 
 
 @dataclass(frozen=True)
@@ -64,8 +93,16 @@ class ExecCheck:
 
 
 @dataclass(frozen=True)
+class TcpCheck:
+    """Healthy when `port` accepts a TCP connection on the container's own loopback, tried from
+    inside the container (the port need not be published; see README "Bring your own stack")."""
+
+    port: int
+
+
+@dataclass(frozen=True)
 class HealthCheck:
-    check: HttpCheck | ExecCheck
+    check: HttpCheck | ExecCheck | TcpCheck
     timeout: float = DEFAULT_HEALTH_TIMEOUT
     interval: float = DEFAULT_HEALTH_INTERVAL
 
@@ -80,9 +117,25 @@ class FileSpec:
 
 
 @dataclass(frozen=True)
+class VolumeMount:
+    """A named volume of the stack mounted at `path`; services naming the same volume share it."""
+
+    name: str
+    path: str
+
+
+@dataclass(frozen=True)
+class TmpfsMount:
+    """A memory-backed file system of `size` bytes at `path`: a disk that can fill."""
+
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     name: str
-    image: ImageRecipe
+    image: ImageRecipe | LocalImage
     aliases: tuple[str, ...] = ()
     ports: tuple[int, ...] = ()
     environment: tuple[tuple[str, str], ...] = ()
@@ -92,6 +145,10 @@ class ServiceSpec:
     setup: tuple[str, ...] = ()
     logs: tuple[str, ...] = ()
     line: int | None = None
+    command: tuple[str, ...] = ()  # argv replacing the image's CMD; () keeps the image's
+    volumes: tuple[VolumeMount, ...] = ()
+    tmpfs: tuple[TmpfsMount, ...] = ()
+    memory: int | None = None  # bytes (docker's mem_limit); None: no limit
 
 
 @dataclass(frozen=True)
@@ -111,10 +168,23 @@ class StackDefinition:
     variables: tuple[tuple[str, str], ...] = ()
     description: str = ""
     redaction_patterns: tuple[str, ...] = ()  # token shapes of this system, masked in every record
+    # Where a runbook step without a host runs: a service or `local`. Declared in the file; only a
+    # definition with a single service may leave it out (it is then that service).
+    default_host: str = ""
     hosts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hosts", (*(s.name for s in self.services), LOCAL_HOST))
+        if not self.default_host and len(self.services) == 1:
+            object.__setattr__(self, "default_host", self.services[0].name)
+        if self.default_host not in self.hosts:
+            raise ValueError(f"default_host {self.default_host!r} must be one of {list(self.hosts)} "
+                             "(a definition with several services must name it)")
+
+    @property
+    def volumes(self) -> tuple[str, ...]:
+        """The stack's named volumes, each once, in the order services name them."""
+        return tuple(dict.fromkeys(v.name for s in self.services for v in s.volumes))
 
     @property
     def default_host(self) -> str:  # TEMPORARY until the definition declares it
@@ -166,6 +236,7 @@ class _Loader:
         self.path = path
         self.lines = text.splitlines()
         self.scope: tuple[int, int] | None = None
+        self.builders: dict[str, tuple[str, ImageRecipe]] = {}  # repository -> (service, recipe)
 
     def fail(self, message: str, *needles: str) -> DefinitionError:
         return DefinitionError(message, path=self.path, line=self.locate(*needles))
@@ -174,19 +245,35 @@ class _Loader:
         """The line of the first needle found, in order of preference (best effort).
 
         A bare name needle (`ports`) matches a `ports = ...` line; any other needle matches as
-        text. While a service is being read, its own tables are searched before the whole file.
+        text. While a service is being read, every needle is looked for in its own tables before
+        any is looked for in the whole file.
         """
         ranges = [self.scope, (0, len(self.lines))] if self.scope else [(0, len(self.lines))]
-        for needle in needles:
-            if not needle:
-                continue
-            pattern = re.compile(rf'^\s*"?{re.escape(needle)}"?\s*=') if re.fullmatch(r"\w+", needle) else None
-            for start, end in ranges:
+        for start, end in ranges:
+            for needle in needles:
+                if not needle:
+                    continue
+                pattern = re.compile(rf'^\s*"?{re.escape(needle)}"?\s*=') if re.fullmatch(r"\w+", needle) else None
                 for number in range(start, end):
                     line = self.lines[number]
                     if (pattern.match(line) if pattern else needle in line):
                         return number + 1
         return None
+
+    def entry_line(self, service: str, table: str, key: str) -> int | None:
+        """The line of entry `key` of a service's `table` (`volumes`, `tmpfs`), written either as
+        `[services.S.TABLE]` with `KEY = ...` lines, or inline as `TABLE = { KEY = ... }`."""
+        header = f"[services.{service}.{table}]"
+        entry = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+        for number, line in enumerate(self.lines):
+            if line.strip().startswith(header):
+                for inner in range(number + 1, len(self.lines)):
+                    if self.lines[inner].strip().startswith("["):
+                        break
+                    if entry.match(self.lines[inner]):
+                        return inner + 1
+                return number + 1
+        return self.locate(f"{table}.{key}", table, f"[services.{service}]")
 
     def service_scope(self, name: str) -> tuple[int, int] | None:
         """The lines of `[services.NAME]` and its sub-tables."""
@@ -213,17 +300,45 @@ class _Loader:
         raw_services = data.get("services")
         if not isinstance(raw_services, dict) or not raw_services:
             raise self.fail("a stack needs at least one [services.NAME] table", "[services")
-        services = [self.service(sname, body, known) for sname, body in raw_services.items()]
+        services = self.share_images([self.service(sname, body, known) for sname, body in raw_services.items()])
+        ordered = self.start_order(services)
         self.scope = None
         return StackDefinition(
             name=name,
             path=self.path,
-            services=self.start_order(services),
+            services=ordered,
             secrets=tuple(secrets),
             variables=tuple(variables),
             description=str(data.get("description", "")),
             redaction_patterns=self.redaction(data.get("redaction", {})),
+            default_host=self.default_host(data, [s.name for s in services]),
         )
+
+    def default_host(self, data: Mapping[str, Any], services: list[str]) -> str:
+        """The declared `default_host`; left out, the only service (several: an error)."""
+        choices = ", ".join([*(f'"{s}"' for s in services), f'"{LOCAL_HOST}"'])
+        if "default_host" not in data:
+            if len(services) == 1:
+                return services[0]
+            raise DefinitionError(
+                f"this stack has {len(services)} services: say where a runbook step without a host runs: "
+                f"add default_host = \"SERVICE\" at the top of the file (one of {choices})",
+                path=self.path, line=self.locate("name") or 1)
+        value = data["default_host"]
+        if value not in (*services, LOCAL_HOST):
+            raise self.fail(f"default_host = {value!r} names no service of this stack; write one of {choices}",
+                            "default_host")
+        return str(value)
+
+    def share_images(self, services: list[ServiceSpec]) -> list[ServiceSpec]:
+        """A service that names, without a dockerfile, the repository another service builds runs
+        that service's image; any other image without a dockerfile is a local image."""
+        shared = []
+        for spec in services:
+            if isinstance(spec.image, LocalImage) and spec.image.reference in self.builders:
+                spec = replace(spec, image=self.builders[spec.image.reference][1])
+            shared.append(spec)
+        return shared
 
     def redaction(self, raw: object) -> tuple[str, ...]:
         if not isinstance(raw, dict):
@@ -330,6 +445,14 @@ class _Loader:
         for key, value in (("aliases", aliases), ("depends_on", depends), ("logs", logs)):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise self.fail(f"services.{name}.{key} must be a list of names", key, header)
+        command = tuple(text_with_placeholders(part, f"services.{name}.command")
+                        for part in self.command(name, body.get("command"), header))
+        volumes, tmpfs = self.mounts(name, body, header)
+        for file in files:
+            hidden = next((t.path for t in tmpfs if _is_under(file.path, t.path)), None)
+            if hidden:
+                raise self.fail(f"file {file.path} would be hidden by the tmpfs mounted at {hidden} "
+                                "(files are written before start, the tmpfs is mounted at start)", file.path)
         return ServiceSpec(
             name=name,
             image=image,
@@ -342,16 +465,101 @@ class _Loader:
             setup=tuple(text_with_placeholders(c, f"services.{name}.setup") for c in setup),
             logs=tuple(logs),
             line=line,
+            command=command,
+            volumes=volumes,
+            tmpfs=tmpfs,
+            memory=self.memory(name, body.get("memory"), header),
         )
 
-    def image(self, name: str, body: Mapping[str, Any], header: str) -> ImageRecipe:
+    def command(self, name: str, raw: object, header: str) -> tuple[str, ...]:
+        """`command`: a string runs under /bin/sh -c; a list is the argv itself (exec form)."""
+        if raw is None:
+            return ()
+        if isinstance(raw, str) and raw.strip():
+            return (*SHELL, raw)
+        if isinstance(raw, list) and raw and all(isinstance(part, str) for part in raw) and raw[0]:
+            return tuple(raw)
+        raise self.fail(f"services.{name}.command must be a shell command (a string, run by /bin/sh -c) or "
+                        f"a non-empty list of strings (exec form, e.g. [\"sleep\", \"infinity\"]); got {raw!r}",
+                        "command", header)
+
+    def memory(self, name: str, raw: object, header: str) -> int | None:
+        if raw is None:
+            return None
+        try:
+            size = parse_size(raw)
+        except ValueError as exc:
+            raise self.fail(f"services.{name}.memory: {exc}", "memory", header) from None
+        if size < MIN_MEMORY_BYTES:
+            raise self.fail(f"services.{name}.memory = {raw!r} is below the minimum of "
+                            f"{MIN_MEMORY_BYTES // 1024**2}m: write a limit a service can start within",
+                            "memory", header)
+        return size
+
+    def mounts(self, name: str, body: Mapping[str, Any],
+               header: str) -> tuple[tuple[VolumeMount, ...], tuple[TmpfsMount, ...]]:
+        """`volumes = { NAME = "/path" }` and `tmpfs = { "/path" = "SIZE" }`, each path once."""
+        volumes, tmpfs = [], []
+        seen: dict[str, str] = {}
+
+        def mount_path(table: str, key: str, path: object, line: int | None) -> str:
+            where = f"services.{name}.{table}.{key}" if table == "volumes" else f"services.{name}.tmpfs"
+            problem = _path_problem(path)
+            if problem:
+                raise DefinitionError(f"{where}: {path!r} {problem}", path=self.path, line=line)
+            assert isinstance(path, str)
+            if path in seen:
+                raise DefinitionError(f"services.{name}: {path} is mounted twice ({seen[path]} and {table})",
+                                      path=self.path, line=line)
+            seen[path] = table
+            return path
+
+        for table in ("volumes", "tmpfs"):
+            raw = body.get(table, {})
+            if not isinstance(raw, dict):
+                example = '{ data = "/var/lib/data" }' if table == "volumes" else '{ "/var/spool/app" = "16m" }'
+                raise self.fail(f"services.{name}.{table} must be a table, e.g. {table} = {example}", table, header)
+            for key, value in raw.items():
+                line = self.entry_line(name, table, key)
+                if table == "volumes":
+                    if not _VOLUME_NAME.match(key):
+                        raise DefinitionError(
+                            f"services.{name}.volumes: volume name {key!r} is not a simple name (lowercase "
+                            "letters, digits, - and _, starting with a letter, at most 32)", path=self.path, line=line)
+                    volumes.append(VolumeMount(key, mount_path(table, key, value, line)))
+                    continue
+                path = mount_path(table, key, key, line)
+                try:
+                    size = parse_size(value)
+                except ValueError as exc:
+                    raise DefinitionError(f"services.{name}.tmpfs.{key!r}: {exc}", path=self.path, line=line) from None
+                if size < MIN_TMPFS_BYTES:
+                    raise DefinitionError(f"services.{name}.tmpfs.{key!r}: {value!r} is below the minimum of "
+                                          f"{MIN_TMPFS_BYTES // 1024}k", path=self.path, line=line)
+                tmpfs.append(TmpfsMount(path, size))
+        return tuple(volumes), tuple(tmpfs)
+
+    def image(self, name: str, body: Mapping[str, Any], header: str) -> ImageRecipe | LocalImage:
+        """A recipe when the service has a dockerfile; else the image as named (resolved to another
+        service's recipe by `share_images`, or used as a local image)."""
         repository = body.get("image")
         dockerfile = body.get("dockerfile")
-        if not isinstance(repository, str) or not re.match(r"^[a-z0-9][a-z0-9._/-]*$", repository):
-            raise self.fail(f"services.{name}.image must name the image repository to build, "
-                            "e.g. \"gameday/app\"", "image", header)
+        if dockerfile is None:
+            build_keys = [key for key in _BUILD_KEYS if key in body]
+            if build_keys:
+                verb = "describes" if len(build_keys) == 1 else "describe"
+                raise self.fail(f"services.{name}.dockerfile is required: {', '.join(build_keys)} {verb} a "
+                                "build (or drop them to run the image as it is)", header)
+            if not isinstance(repository, str) or not _is_reference(repository):
+                raise self.fail(f"services.{name}.image must name an image (\"repository\" or "
+                                "\"repository:tag\"): one another service of this stack builds, or a local "
+                                "image; give a dockerfile to build it", "image", header)
+            return LocalImage(repository)
+        if not isinstance(repository, str) or not _REPOSITORY.match(repository):
+            raise self.fail(f"services.{name}.image must name the image repository to build, without a tag "
+                            "(the harness tags it with its recipe's hash), e.g. \"gameday/app\"", "image", header)
         if not isinstance(dockerfile, str):
-            raise self.fail(f"services.{name}.dockerfile is required (path relative to this file)", header)
+            raise self.fail(f"services.{name}.dockerfile must be a path relative to this file", "dockerfile", header)
         base = self.path.parent
         context = (base / str(body.get("context", "."))).resolve()
         dockerfile_path = (base / dockerfile).resolve()
@@ -363,7 +571,14 @@ class _Loader:
         if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
             raise self.fail(f"services.{name}.inputs must be a list of glob patterns", "inputs", header)
         build_args = self.string_table(body.get("build_args", {}), f"services.{name}.build_args")
-        return ImageRecipe(repository, dockerfile_path, context, tuple(inputs), tuple(build_args))
+        recipe = ImageRecipe(repository, dockerfile_path, context, tuple(inputs), tuple(build_args))
+        builder, known = self.builders.setdefault(repository, (name, recipe))
+        if known != recipe:
+            raise self.fail(f"services.{name}.image {repository!r} is already built by services.{builder} from "
+                            "a different recipe (dockerfile, context, inputs or build_args): give this image "
+                            f"another name, or drop this service's dockerfile and build keys to run "
+                            f"services.{builder}'s image", "image", header)
+        return recipe
 
     def health(self, name: str, raw: object, ports: tuple[int, ...], header: str) -> HealthCheck | None:
         if raw is None:
@@ -373,8 +588,21 @@ class _Loader:
         if not isinstance(raw, dict):
             raise self.fail(f"{where} must be a table", table, "health", header)
         self.check_keys(raw, _HEALTH_KEYS, where, table)
-        check: HttpCheck | ExecCheck
-        if isinstance(raw.get("http"), str) and "exec" not in raw:
+        check: HttpCheck | ExecCheck | TcpCheck
+        kinds = [kind for kind in ("http", "exec", "tcp") if kind in raw]
+        if len(kinds) != 1:
+            raise self.fail(f"{where} needs exactly one of http = \"/path\", exec = \"command\" or tcp = PORT",
+                            table, "health", header)
+        (kind,) = kinds
+        if kind != "http":
+            for key in ("port", "status"):
+                if key in raw:
+                    raise self.fail(f"{where}.{key} belongs to an http check only"
+                                    + (" (tcp takes its port as its value: tcp = PORT)" if kind == "tcp" else ""),
+                                    key, table, header)
+        if kind == "http":
+            if not isinstance(raw["http"], str) or not raw["http"].startswith("/"):
+                raise self.fail(f"{where}.http must be a path such as \"/health\"", "http", table, header)
             port = raw.get("port", ports[0] if ports else None)
             if port not in ports:
                 raise self.fail(f"{where}.port must be one of the service's published ports {list(ports)}",
@@ -383,11 +611,17 @@ class _Loader:
             if not isinstance(status, int):
                 raise self.fail(f"{where}.status must be an HTTP status code", "status", table, header)
             check = HttpCheck(raw["http"], int(port), status)
-        elif isinstance(raw.get("exec"), str) and "http" not in raw:
+        elif kind == "exec":
+            if not isinstance(raw["exec"], str) or not raw["exec"].strip():
+                raise self.fail(f"{where}.exec must be a shell command that exits 0 when the service is ready",
+                                "exec", table, header)
             check = ExecCheck(raw["exec"])
         else:
-            raise self.fail(f"{where} needs exactly one of http = \"/path\" or exec = \"command\"",
-                            table, "health", header)
+            port = raw["tcp"]
+            if not isinstance(port, int) or isinstance(port, bool) or not 0 < port < 65536:
+                raise self.fail(f"{where}.tcp must be a port number (the container's own port; it need not "
+                                "be published)", "tcp", table, header)
+            check = TcpCheck(port)
         durations = {}
         for key, default in (("timeout", DEFAULT_HEALTH_TIMEOUT), ("interval", DEFAULT_HEALTH_INTERVAL)):
             try:
@@ -423,3 +657,25 @@ class _Loader:
         for spec in services:
             visit(spec)
         return tuple(ordered)
+
+
+def _is_reference(reference: str) -> bool:
+    """`repository` or `repository:tag`, as a local image is named (no registry, no digest)."""
+    repository, colon, tag = reference.partition(":")
+    return bool(_REPOSITORY.match(repository)) and (not colon or bool(_IMAGE_TAG.match(tag)))
+
+
+def _path_problem(path: object) -> str:
+    """Why `path` cannot be a mount point inside a container, or "" when it can."""
+    if not isinstance(path, str) or not path.startswith("/"):
+        return "must be an absolute path inside the container, e.g. \"/var/lib/data\""
+    parts = path.strip("/").split("/")
+    if path.strip("/") == "" or ".." in parts or "." in parts or "" in parts:
+        return "must be a plain absolute path below / (no //, . or ..)"
+    if any(char in path for char in ",:\n") or path != path.strip():
+        return "must not hold commas, colons, line breaks or surrounding blanks"
+    return ""
+
+
+def _is_under(path: str, mount: str) -> bool:
+    return path == mount or path.startswith(mount.rstrip("/") + "/")

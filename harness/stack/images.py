@@ -4,7 +4,8 @@ images built from their recipes only when a recipe's inputs changed.
 Each built image is tagged `REPOSITORY:HASH`, where HASH covers the base image, the Dockerfile,
 the build arguments and every input file, so "rebuild only when the recipe changed" is a tag
 lookup. Builds of several processes (pytest-xdist workers, parallel gamedays) are serialised
-with a file lock, so the same image is never built twice at once.
+with a file lock, so the same image is never built twice at once. Services sharing a recipe share
+its one build; a local image (no recipe) must already be present: it is never built or pulled.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import docker
 import docker.errors
 
 from harness.errors import ImageBuildError
-from harness.stack.definition import ImageRecipe, StackDefinition
+from harness.stack.definition import ImageRecipe, LocalImage, StackDefinition
 from harness.stack.labels import LABEL_PREFIX
 
 log = logging.getLogger(__name__)
@@ -192,9 +193,38 @@ def ensure_image(client: docker.DockerClient, recipe: ImageRecipe, base: str,
     return BuiltImage(tag, rebuilt=True, seconds=seconds)
 
 
+def ensure_local_image(client: docker.DockerClient, image: LocalImage, service: str,
+                       definition: StackDefinition) -> BuiltImage:
+    """A local image as it is, or ImageBuildError saying what is missing and what to do (no pull:
+    there may be no registry, and an image fetched behind the user's back is not the one they meant)."""
+    started = time.monotonic()
+    if not _has_image(client, image.reference):
+        spec = definition.service(service)
+        where = f"{definition.path}:{spec.line}" if spec.line else str(definition.path)
+        raise ImageBuildError(
+            f"{where}: services.{service} runs the image {image.reference!r}, which is not on this Docker "
+            "engine; the harness builds no recipe for it and never pulls. Build or load it first "
+            f"(docker build -t {image.reference} ..., or docker load -i FILE), or give the service a "
+            "dockerfile (or name the repository another service of the stack builds)",
+            image=image.reference)
+    return BuiltImage(image.reference, rebuilt=False, seconds=time.monotonic() - started)
+
+
 def ensure_stack_images(client: docker.DockerClient, definition: StackDefinition,
                         progress: Progress = log.info) -> dict[str, BuiltImage]:
-    """Every service's image, keyed by service name; builds what is missing, under the lock."""
+    """Every service's image, keyed by service name; builds what is missing (each recipe once,
+    however many services run it), under the lock. Local images are checked first: a missing one
+    fails before any build starts."""
+    found = {spec.name: ensure_local_image(client, spec.image, spec.name, definition)
+             for spec in definition.services if isinstance(spec.image, LocalImage)}
+    recipes = [spec.image for spec in definition.services if isinstance(spec.image, ImageRecipe)]
+    if not recipes:
+        return found
     with build_lock():
         base = ensure_base_image(client, progress)
-        return {spec.name: ensure_image(client, spec.image, base, progress) for spec in definition.services}
+        built: dict[ImageRecipe, BuiltImage] = {}
+        for recipe in recipes:
+            if recipe not in built:
+                built[recipe] = ensure_image(client, recipe, base, progress)
+    return {spec.name: found[spec.name] if isinstance(spec.image, LocalImage) else built[spec.image]
+            for spec in definition.services}

@@ -1,8 +1,9 @@
 """A running stack: the containers of a definition on their own network, every object labelled.
 
-`Stack.up()` creates a network, then starts each service in dependency order with its files
-written before start, its ports published on 127.0.0.1 only, and waits until its health check
-passes before running its set-up commands. Any failure tears down everything started so far
+`Stack.up()` creates a network and the stack's named volumes, then starts each service in
+dependency order with its files written before start, its ports published on 127.0.0.1 only, its
+command, volumes, tmpfs mounts and memory limit, and waits until its readiness check passes
+before running its set-up commands. Any failure tears down everything started so far
 and raises StackStartError with evidence. `Stack.down()` is idempotent and removes every
 object carrying this stack's id, whatever state it is in.
 """
@@ -34,6 +35,7 @@ from harness.stack.definition import (
     HealthCheck,
     ServiceSpec,
     StackDefinition,
+    TcpCheck,
     substitute,
 )
 from harness.stack.docker_env import docker_client
@@ -46,6 +48,9 @@ LOOPBACK = "127.0.0.1"
 SETUP_TIMEOUT = 60.0
 HTTP_PROBE_TIMEOUT = 2.0
 EXEC_PROBE_TIMEOUT = 10.0
+# A tcp readiness check is one connection attempt from inside the container, bounded by this.
+TCP_PROBE_TIMEOUT = 2.0
+TCP_PROBE_ADDRESS = "127.0.0.1"
 EVIDENCE_LINES = 30
 STOP_TIMEOUT_SECONDS = 5
 
@@ -94,6 +99,9 @@ class Stack:
                 self._network = Network(docker_network_kw={"labels": self.labels()})
                 self._network.name = self.name
                 self._network.create()
+                for volume in self.definition.volumes:
+                    self.client.volumes.create(name=self.volume_name(volume), driver="local",
+                                               labels=self.labels(volume=volume))
                 for spec in self.definition.services:
                     self._start_service(spec)
             except BaseException:
@@ -109,8 +117,15 @@ class Stack:
             .with_network(self._network)
             .with_network_aliases(*spec.aliases)
             .with_kwargs(labels=self.labels(service=spec.name), hostname=spec.name,
-                         stop_signal="SIGTERM")
+                         stop_signal="SIGTERM", **({"mem_limit": spec.memory} if spec.memory else {}))
         )
+        if spec.command:
+            container.with_command([substitute(part, self.values) for part in spec.command])
+        for volume in spec.volumes:
+            container.with_volume_mapping(self.volume_name(volume.name), volume.path, "rw")
+        for tmpfs in spec.tmpfs:
+            # docker-py takes tmpfs mount options; the size in bytes bounds the file system.
+            container.tmpfs[tmpfs.path] = f"size={tmpfs.size}"
         for key, value in spec.environment:
             container.with_env(key, substitute(value, self.values))
         for port in spec.ports:
@@ -132,6 +147,13 @@ class Stack:
                 raise StackStartError(
                     f"{spec.name}: set-up command {number} of {len(spec.setup)} failed (exit {result.exit_code})",
                     service=spec.name, evidence=self._redact(result.stdout + result.stderr))
+
+    def volume_name(self, volume: str) -> str:
+        """The Docker name of one of the stack's named volumes (unique to this stack)."""
+        if volume not in self.definition.volumes:
+            raise ValueError(f"{volume!r} is not a volume of this stack; it has: "
+                             f"{', '.join(self.definition.volumes) or 'none'}")
+        return f"{self.name}-{volume}"
 
     def down(self) -> None:
         """Remove every container, network and volume of this stack. Idempotent; raises nothing but a
@@ -257,6 +279,14 @@ class Stack:
         if isinstance(check, ExecCheck):
             result = self.host(service).exec(check.command, timeout=EXEC_PROBE_TIMEOUT)
             return result.ok, f"exit {result.exit_code}: {(result.stdout + result.stderr).strip()[:200]}"
+        if isinstance(check, TcpCheck):
+            # From inside the container, with bash's /dev/tcp (every host has bash: runbook commands
+            # run with it): the port need not be published, and a published port would not do, as
+            # Docker's userland proxy accepts connections on it whether or not the service listens.
+            result = self.host(service).exec(f"exec 3<>/dev/tcp/{TCP_PROBE_ADDRESS}/{check.port}",
+                                             timeout=TCP_PROBE_TIMEOUT)
+            seen = "accepts connections" if result.ok else (result.stderr.strip()[-200:] or f"exit {result.exit_code}")
+            return result.ok, f"tcp {check.port}: {seen}"
         url = f"{self.endpoint(service, check.port)}{check.path}"
         if self._http is None:  # one client for all probes: making one per request costs CPU
             self._http = httpx.Client(timeout=HTTP_PROBE_TIMEOUT)

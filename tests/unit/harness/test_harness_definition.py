@@ -1,21 +1,35 @@
-"""Stack definitions: loading, validation and `file:line` error reporting, and `substitute`."""
+"""Stack definitions: loading, validation and `file:line` error reporting, `substitute`, and the images a
+definition asks for (each recipe built once, local images used as they are, never pulled)."""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import docker.errors
 import pytest
 
-from harness.errors import EXIT_BAD_INPUT, BadInput, DefinitionError, GamedayError
+from harness.errors import EXIT_BAD_INPUT, BadInput, DefinitionError, GamedayError, ImageBuildError
 from harness.stack.definition import (
     DEFAULT_HEALTH_INTERVAL,
     DEFAULT_HEALTH_TIMEOUT,
+    MIN_MEMORY_BYTES,
     ExecCheck,
+    HealthCheck,
     HttpCheck,
+    ImageRecipe,
+    LocalImage,
     StackDefinition,
+    TcpCheck,
+    TmpfsMount,
+    VolumeMount,
     load_definition,
+    parse_size,
     substitute,
 )
+from harness.stack.images import BASE_ENV, BuiltImage, ensure_stack_images
 
 REPO = Path(__file__).resolve().parents[3]
 CHATKIT = REPO / "stack" / "chatkit" / "stack.toml"
@@ -83,6 +97,10 @@ def test_a_minimal_stack_loads_with_defaults(tmp_path: Path) -> None:
     assert app.image.context == tmp_path.resolve()
     assert app.image.inputs == ("**/*",)
     assert definition.service("app") is app
+    # One service: it is the default host without saying so.
+    assert definition.default_host == "app"
+    assert (app.command, app.volumes, app.tmpfs, app.memory) == ((), (), (), None)
+    assert definition.volumes == ()
 
 
 def test_a_definition_path_may_be_given_as_a_string(tmp_path: Path) -> None:
@@ -94,6 +112,7 @@ def test_the_reference_chatkit_stack_loads(tmp_path: Path) -> None:
     definition = load_definition(CHATKIT)
 
     assert definition.name == "chatkit"
+    assert definition.default_host == "app"
     assert [s.name for s in definition.services] == ["db", "app"]
     assert definition.hosts == ("db", "app", "local")
     assert [s.name for s in definition.secrets] == ["SECRET_KEY", "DB_PASSWORD"]
@@ -118,6 +137,7 @@ def test_the_reference_chatkit_stack_loads(tmp_path: Path) -> None:
 def test_services_are_ordered_so_that_dependencies_start_first(tmp_path: Path) -> None:
     text = """\
 name = "ordered"
+default_host = "web"
 
 [services.web]
 image = "gameday/web"
@@ -340,10 +360,10 @@ def test_a_missing_dockerfile_is_an_error_with_its_line(tmp_path: Path) -> None:
     assert_at(error, text, "dockerfile =")
 
 
-def test_a_service_without_a_dockerfile_is_an_error_at_its_table(tmp_path: Path) -> None:
-    text = 'name = "tiny"\n\n[services.app]\nimage = "gameday/tiny"\n'
+def test_a_service_with_build_keys_but_no_dockerfile_is_an_error_at_its_table(tmp_path: Path) -> None:
+    text = 'name = "tiny"\n\n[services.app]\nimage = "gameday/tiny"\ncontext = "."\ninputs = ["**"]\n'
     error = load_error(tmp_path, text)
-    assert "dockerfile is required" in str(error)
+    assert "services.app.dockerfile is required: context, inputs describe a build" in str(error)
     assert_at(error, text, "[services.app]")
 
 
@@ -572,6 +592,485 @@ def test_an_unknown_key_in_a_secret_is_an_error(tmp_path: Path) -> None:
 def test_a_non_finite_health_timeout_is_an_error(tmp_path: Path, value: str) -> None:
     text = MINIMAL + f'\n[services.app.health]\nexec = "true"\ntimeout = {value}\n'
     load_error(tmp_path, text)
+
+
+# --- default_host: declared, never inferred ------------------------------------------------------
+
+PAIR = """\
+name = "pair"
+{top}
+[services.db]
+image = "gameday/db"
+dockerfile = "Dockerfile"
+
+[services.app]
+image = "gameday/app"
+dockerfile = "Dockerfile"
+"""
+
+
+@pytest.mark.parametrize("host", ["db", "app", "local"])
+def test_default_host_names_a_service_or_local(tmp_path: Path, host: str) -> None:
+    definition = load_definition(write_stack(tmp_path, PAIR.format(top=f'default_host = "{host}"\n')))
+    assert definition.default_host == host
+
+
+def test_default_host_is_not_the_last_service_unless_said(tmp_path: Path) -> None:
+    definition = load_definition(write_stack(tmp_path, PAIR.format(top='default_host = "db"\n')))
+    assert definition.services[-1].name == "app"
+    assert definition.default_host == "db"
+
+
+def test_several_services_without_default_host_is_an_error_at_the_name_line(tmp_path: Path) -> None:
+    text = PAIR.format(top="")
+    error = load_error(tmp_path, text)
+    assert "this stack has 2 services" in str(error)
+    assert 'add default_host = "SERVICE"' in str(error)
+    assert '"db", "app", "local"' in str(error)
+    assert_at(error, text, 'name = "pair"')
+
+
+@pytest.mark.parametrize("value", ['"web"', '"App"', '""', "3", '["app"]'])
+def test_default_host_naming_no_service_is_an_error_at_its_line(tmp_path: Path, value: str) -> None:
+    text = PAIR.format(top=f"default_host = {value}\n")
+    error = load_error(tmp_path, text)
+    assert "default_host" in str(error)
+    assert "names no service of this stack" in str(error)
+    assert_at(error, text, "default_host =")
+
+
+def test_a_definition_built_in_code_with_several_services_must_name_its_default_host(tmp_path: Path) -> None:
+    definition = load_definition(write_stack(tmp_path, PAIR.format(top='default_host = "app"\n')))
+    with pytest.raises(ValueError, match="default_host"):
+        dataclasses.replace(definition, default_host="")
+    with pytest.raises(ValueError, match="default_host 'web'"):
+        dataclasses.replace(definition, default_host="web")
+    (app,) = [s for s in definition.services if s.name == "app"]
+    assert dataclasses.replace(definition, services=(app,), default_host="").default_host == "app"
+
+
+# --- images: built, shared or local -------------------------------------------------------------
+
+SHARED = """\
+name = "shared"
+default_host = "web"
+
+[services.worker]
+image = "gameday/web"
+command = ["sleep", "infinity"]
+
+[services.web]
+image = "gameday/web"
+dockerfile = "Dockerfile"
+inputs = ["Dockerfile"]
+
+[services.cache]
+image = "redis:7"
+"""
+
+
+def test_a_service_without_a_dockerfile_runs_the_image_another_service_builds(tmp_path: Path) -> None:
+    definition = load_definition(write_stack(tmp_path, SHARED))
+    worker, web, cache = (definition.service(n) for n in ("worker", "web", "cache"))
+    assert isinstance(web.image, ImageRecipe)
+    assert worker.image == web.image  # declared before its builder: resolved all the same
+    assert cache.image == LocalImage("redis:7")
+
+
+def test_an_image_without_a_dockerfile_nobody_builds_is_a_local_image(tmp_path: Path) -> None:
+    text = 'name = "tiny"\n\n[services.app]\nimage = "gameday/tiny"\n'
+    (app,) = load_definition(write_stack(tmp_path, text)).services
+    assert app.image == LocalImage("gameday/tiny")
+
+
+def test_the_same_recipe_named_twice_is_one_recipe(tmp_path: Path) -> None:
+    text = PAIR.format(top='default_host = "app"\n').replace('"gameday/app"', '"gameday/db"')
+    db, app = load_definition(write_stack(tmp_path, text)).services
+    assert db.image == app.image
+
+
+@pytest.mark.parametrize("recipe", ['dockerfile = "Dockerfile"\ninputs = ["Dockerfile"]',
+                                    'dockerfile = "Dockerfile"\nbuild_args = { V = "2" }',
+                                    'dockerfile = "other/Dockerfile"'],
+                         ids=["inputs", "build_args", "dockerfile"])
+def test_an_image_built_from_a_different_recipe_is_an_error_at_its_image_line(tmp_path: Path, recipe: str) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "Dockerfile").write_text("FROM scratch\n")
+    text = ('name = "pair"\ndefault_host = "app"\n\n[services.db]\nimage = "gameday/db"\ndockerfile = "Dockerfile"\n'
+            f'\n[services.app]\nimage = "gameday/db" # again\n{recipe}\n')
+    error = load_error(tmp_path, text)
+    assert "services.app.image 'gameday/db' is already built by services.db from a different recipe" in str(error)
+    assert "drop this service's dockerfile" in str(error)
+    assert_at(error, text, "# again")
+
+
+@pytest.mark.parametrize("image", ['"gameday/app:v1"', '"Gameday/App"', '""', "7"])
+def test_a_built_image_must_be_a_repository_without_a_tag(tmp_path: Path, image: str) -> None:
+    text = f'name = "tiny"\n\n[services.app]\nimage = {image}\ndockerfile = "Dockerfile"\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.image must name the image repository to build" in str(error)
+    assert_at(error, text, f"image = {image}")
+
+
+@pytest.mark.parametrize("image", ['"redis:"', '"redis:7 "', '"Redis"', '"redis@sha256:abc"', "[]"])
+def test_a_bad_local_image_reference_is_an_error_at_its_line(tmp_path: Path, image: str) -> None:
+    text = f'name = "tiny"\n\n[services.app]\nimage = {image}\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.image must name an image" in str(error)
+    assert_at(error, text, f"image = {image}")
+
+
+# --- command ------------------------------------------------------------------------------------
+
+
+def test_a_command_string_runs_under_sh_and_a_list_is_the_argv(tmp_path: Path) -> None:
+    text = """\
+name = "cmds"
+default_host = "loop"
+
+[variables]
+NAME = "worker"
+
+[services.loop]
+image = "gameday/tiny"
+command = "while true; do echo ${NAME}; sleep 1; done"
+
+[services.argv]
+image = "gameday/tiny"
+command = ["sleep", "infinity"]
+"""
+    definition = load_definition(write_stack(tmp_path, text))
+    assert definition.service("loop").command == ("/bin/sh", "-c", "while true; do echo ${NAME}; sleep 1; done")
+    assert definition.service("argv").command == ("sleep", "infinity")
+
+
+@pytest.mark.parametrize("command", ['""', '"   "', "[]", '[""]', "5", "true", '["sleep", 5]', '{ run = "x" }'])
+def test_a_command_of_the_wrong_type_is_an_error_at_its_line(tmp_path: Path, command: str) -> None:
+    text = MINIMAL + f"command = {command}\n"
+    error = load_error(tmp_path, text)
+    assert "services.app.command must be a shell command" in str(error)
+    assert_at(error, text, f"command = {command}")
+
+
+def test_an_unknown_placeholder_in_a_command_is_an_error_at_its_line(tmp_path: Path) -> None:
+    text = MINIMAL + 'command = [\n  "redis-server",\n  "--requirepass",\n  "${NOPE}",\n]\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.command uses ${NOPE}" in str(error)
+    assert_at(error, text, '"${NOPE}"')
+
+
+# --- volumes, tmpfs, memory ---------------------------------------------------------------------
+
+MOUNTS = """\
+name = "mounts"
+default_host = "app"
+
+[services.db]
+image = "gameday/tiny"
+volumes = { data = "/var/lib/redis", logs = "/var/log/redis" }
+tmpfs = { "/var/lib/app/spool" = "16m", "/run/app" = "64k" }
+memory = "256m"
+
+[services.app]
+image = "gameday/tiny"
+memory = "1g"
+
+[services.app.volumes]
+data = "/srv/data"
+"""
+
+
+def test_volumes_tmpfs_and_memory_are_read(tmp_path: Path) -> None:
+    definition = load_definition(write_stack(tmp_path, MOUNTS))
+    db, app = definition.service("db"), definition.service("app")
+    assert db.volumes == (VolumeMount("data", "/var/lib/redis"), VolumeMount("logs", "/var/log/redis"))
+    assert app.volumes == (VolumeMount("data", "/srv/data"),)
+    assert db.tmpfs == (TmpfsMount("/var/lib/app/spool", 16 * 1024**2), TmpfsMount("/run/app", 64 * 1024))
+    assert (db.memory, app.memory) == (256 * 1024**2, 1024**3)
+    assert definition.volumes == ("data", "logs")  # `data` is one volume, shared by both services
+
+
+@pytest.mark.parametrize(("text", "size"), [("16m", 16 << 20), ("16M", 16 << 20), ("64k", 64 << 10),
+                                            ("2g", 2 << 30), (" 1 g ", 1 << 30)])
+def test_parse_size_reads_docker_units(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("value", ["16x", "16", "m", "1.5g", "-1m", "16 mb", "", 16, True, None])
+def test_parse_size_refuses_anything_else(value: object) -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size(value)
+
+
+@pytest.mark.parametrize("memory", ['"16x"', "268435456", '"256"', "true", '"0.5g"'])
+def test_a_bad_memory_size_is_an_error_at_its_line(tmp_path: Path, memory: str) -> None:
+    text = MINIMAL + f"memory = {memory}\n"
+    error = load_error(tmp_path, text)
+    assert "services.app.memory: not a size" in str(error)
+    assert_at(error, text, f"memory = {memory}")
+
+
+@pytest.mark.parametrize("memory", ['"8m"', '"15m"', '"1024k"'])
+def test_memory_under_the_minimum_is_an_error_at_its_line(tmp_path: Path, memory: str) -> None:
+    text = MINIMAL + f"memory = {memory}\n"
+    error = load_error(tmp_path, text)
+    assert "below the minimum of 16m" in str(error)
+    assert_at(error, text, f"memory = {memory}")
+
+
+def test_memory_at_the_minimum_is_accepted(tmp_path: Path) -> None:
+    (app,) = load_definition(write_stack(tmp_path, MINIMAL + 'memory = "16m"\n')).services
+    assert app.memory == MIN_MEMORY_BYTES
+
+
+@pytest.mark.parametrize("size", ['"16x"', '"16"', "16", '"0k"', '"1k"'])
+def test_a_bad_tmpfs_size_is_an_error_at_its_line(tmp_path: Path, size: str) -> None:
+    text = MINIMAL + f'ports = [80]\ntmpfs = {{ "/var/spool/app" = {size} }}\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.tmpfs.'/var/spool/app'" in str(error)
+    assert_at(error, text, "tmpfs =")
+
+
+def test_a_bad_tmpfs_size_in_a_tmpfs_table_is_an_error_at_its_entry(tmp_path: Path) -> None:
+    text = MINIMAL + '\n[services.app.tmpfs]\n"/run/app" = "1m"\n"/var/spool/app" = "16x"\n"/tmp" = "1m"\n'
+    error = load_error(tmp_path, text)
+    assert "not a size: '16x'" in str(error)
+    assert_at(error, text, '"/var/spool/app" = "16x"')
+
+
+@pytest.mark.parametrize("path", ["var/spool", "/", "/var/../etc", "/var//spool", "/var/./x", "/a:b", "/a,b"])
+def test_a_tmpfs_path_that_is_not_a_plain_absolute_path_is_an_error_at_its_line(tmp_path: Path, path: str) -> None:
+    text = MINIMAL + f'\n[services.app.tmpfs]\n"/run/ok" = "1m"\n"{path}" = "16m"\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.tmpfs" in str(error)
+    assert "absolute path" in str(error) or "must not hold" in str(error)
+    assert_at(error, text, f'"{path}" = "16m"')
+
+
+@pytest.mark.parametrize("name", ["Data", "1data", "my data", "data.db", "x" * 33, "_data"])
+def test_a_volume_name_that_is_not_simple_is_an_error_at_its_line(tmp_path: Path, name: str) -> None:
+    text = MINIMAL + f'\n[services.app.volumes]\nok = "/srv/ok"\n"{name}" = "/srv/data"\n'
+    error = load_error(tmp_path, text)
+    assert f"volume name {name!r} is not a simple name" in str(error)
+    assert_at(error, text, f'"{name}" = "/srv/data"')
+
+
+def test_a_bad_inline_volume_is_an_error_at_the_volumes_line(tmp_path: Path) -> None:
+    text = MINIMAL + 'ports = [80]\nvolumes = { data = "srv/data" }\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.volumes.data: 'srv/data' must be an absolute path" in str(error)
+    assert_at(error, text, "volumes =")
+
+
+@pytest.mark.parametrize("value", ['"/srv/a"', "[1]"])
+def test_volumes_and_tmpfs_must_be_tables(tmp_path: Path, value: str) -> None:
+    for key in ("volumes", "tmpfs"):
+        text = MINIMAL + f"{key} = {value}\n"
+        error = load_error(tmp_path, text)
+        assert f"services.app.{key} must be a table" in str(error)
+        assert_at(error, text, f"{key} =")
+
+
+def test_a_path_mounted_twice_is_an_error_at_the_second_mount(tmp_path: Path) -> None:
+    text = MINIMAL + 'volumes = { data = "/srv/data" }\n\n[services.app.tmpfs]\n"/srv/data" = "1m"\n'
+    error = load_error(tmp_path, text)
+    assert "/srv/data is mounted twice (volumes and tmpfs)" in str(error)
+    assert_at(error, text, '"/srv/data" = "1m"')
+
+
+def test_a_file_under_a_tmpfs_mount_is_an_error_at_the_file(tmp_path: Path) -> None:
+    text = MINIMAL + 'tmpfs = { "/etc/app" = "1m" }\n\n[services.app.files."/etc/app/app.conf"]\ncontent = "x"\n'
+    error = load_error(tmp_path, text)
+    assert "file /etc/app/app.conf would be hidden by the tmpfs mounted at /etc/app" in str(error)
+    assert_at(error, text, '[services.app.files."/etc/app/app.conf"]')
+
+
+# --- readiness checks ---------------------------------------------------------------------------
+
+
+def test_a_tcp_check_needs_no_published_port(tmp_path: Path) -> None:
+    text = MINIMAL + '\n[services.app.health]\ntcp = 6379\ntimeout = "20s"\n'
+    (app,) = load_definition(write_stack(tmp_path, text)).services
+    assert app.ports == ()
+    assert app.health == HealthCheck(TcpCheck(6379), timeout=20.0)
+
+
+def test_an_exec_check_on_a_service_without_ports_loads(tmp_path: Path) -> None:
+    text = PAIR.format(top='default_host = "app"\n') + '\n[services.app.health]\nexec = "test -f /tmp/ready"\n'
+    app = load_definition(write_stack(tmp_path, text)).service("app")
+    assert app.ports == ()
+    assert app.health is not None
+    assert app.health.check == ExecCheck("test -f /tmp/ready")
+
+
+@pytest.mark.parametrize("port", ["0", "70000", '"6379"', "true", "6379.0"])
+def test_a_bad_tcp_port_is_an_error_at_its_line(tmp_path: Path, port: str) -> None:
+    text = MINIMAL + f'\n[services.app.health]\ntcp = {port}\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.health.tcp must be a port number" in str(error)
+    assert_at(error, text, f"tcp = {port}")
+
+
+@pytest.mark.parametrize("kinds", ['tcp = 80\nexec = "true"', 'tcp = 80\nhttp = "/"', 'http = "/"\nexec = "x"'])
+def test_a_health_check_of_two_kinds_is_an_error_at_its_table(tmp_path: Path, kinds: str) -> None:
+    text = MINIMAL + f"ports = [80]\n\n[services.app.health]\n{kinds}\n"
+    error = load_error(tmp_path, text)
+    assert "exactly one of http" in str(error)
+    assert "tcp = PORT" in str(error)
+    assert_at(error, text, "[services.app.health]")
+
+
+@pytest.mark.parametrize(("kind", "extra"), [("tcp = 80", "port = 80"), ("exec = \"true\"", "status = 200"),
+                                             ("tcp = 80", "status = 200")])
+def test_http_only_keys_on_another_check_are_an_error_at_their_line(tmp_path: Path, kind: str, extra: str) -> None:
+    text = MINIMAL + f"ports = [80]\n\n[services.app.health]\n{kind}\n{extra}\n"
+    error = load_error(tmp_path, text)
+    assert "belongs to an http check only" in str(error)
+    assert_at(error, text, extra)
+
+
+def test_an_exec_check_must_be_a_command(tmp_path: Path) -> None:
+    text = MINIMAL + '\n[services.app.health]\nexec = ""\n'
+    error = load_error(tmp_path, text)
+    assert "health.exec must be a shell command" in str(error)
+    assert_at(error, text, 'exec = ""')
+
+
+# --- new keys: unknown ones are still refused, errors in later services land there ----------------
+
+
+@pytest.mark.parametrize("key", ["memroy", "volume", "tmpfs_size", "cmd", "entrypoint"])
+def test_a_mistyped_new_key_is_an_error_that_lists_the_known_ones(tmp_path: Path, key: str) -> None:
+    text = MINIMAL + f'{key} = "x"\n'
+    error = load_error(tmp_path, text)
+    assert f"unknown key {key!r} in services.app" in str(error)
+    for known in ("command", "memory", "tmpfs", "volumes"):
+        assert known in str(error)
+    assert_at(error, text, f"{key} =")
+
+
+@pytest.mark.parametrize(
+    ("app_lines", "culprit"),
+    [
+        ('memory = "8m"\n', 'memory = "8m"'),
+        ('command = 5\n', "command = 5"),
+        ('volumes = { "Data" = "/srv" }\n', 'volumes = { "Data"'),
+        ('\n[services.app.tmpfs]\n"/var/spool" = "16x"\n', '"/var/spool" = "16x"'),
+        ('\n[services.app.health]\ntcp = 0\n', "tcp = 0"),
+    ],
+    ids=["memory", "command", "volumes", "tmpfs", "tcp"],
+)
+def test_an_error_in_a_new_key_of_a_later_service_is_reported_at_that_services_line(
+    tmp_path: Path, app_lines: str, culprit: str
+) -> None:
+    text = """\
+name = "pair"
+default_host = "app"
+
+[services.db]
+image = "gameday/db"
+memory = "64m"
+command = ["sleep", "infinity"]
+volumes = { data = "/srv" }
+tmpfs = { "/var/spool" = "1m" }
+
+[services.db.health]
+tcp = 5432
+
+[services.app]
+image = "gameday/app"
+""" + app_lines
+    error = load_error(tmp_path, text)
+    assert "services.app" in str(error)
+    assert_at(error, text, culprit)
+
+
+# --- images for a definition: each recipe built once, local images never pulled --------------
+
+
+class FakeImages:
+    def __init__(self, present: set[str]) -> None:
+        self.present = present
+
+    def get(self, name: str) -> FakeImage:
+        if name not in self.present:
+            raise docker.errors.ImageNotFound(name)
+        return FakeImage(self, name)
+
+    def pull(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the harness must never pull: {args}")
+
+
+@dataclasses.dataclass
+class FakeImage:
+    images: FakeImages
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"sha256:{self.name}"
+
+    def tag(self, repository: str, tag: str) -> None:
+        self.images.present.add(f"{repository}:{tag}")
+
+
+class FakeApi:
+    def __init__(self, images: FakeImages) -> None:
+        self.images = images
+        self.builds: list[str] = []
+
+    def build(self, **kwargs: Any) -> Iterator[dict[str, str]]:
+        self.builds.append(kwargs["tag"])
+        self.images.present.add(kwargs["tag"])
+        return iter([{"stream": "Successfully built\n"}])
+
+    def pull(self, *args: object, **kwargs: object) -> None:
+        raise AssertionError(f"the harness must never pull: {args}")
+
+
+class FakeClient:
+    def __init__(self, *present: str) -> None:
+        self.images = FakeImages({"debian:bookworm-slim", *present})
+        self.api = FakeApi(self.images)
+
+
+@pytest.fixture
+def no_forced_base(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BASE_ENV, raising=False)
+
+
+@pytest.mark.usefixtures("no_forced_base")
+def test_services_sharing_a_recipe_get_one_build_and_local_images_are_used_as_they_are(tmp_path: Path) -> None:
+    client = FakeClient("redis:7")
+    definition = load_definition(write_stack(tmp_path, SHARED))
+
+    images = ensure_stack_images(client, definition)  # type: ignore[arg-type]
+
+    assert len(client.api.builds) == 1
+    assert client.api.builds[0].startswith("gameday/web:")
+    assert images["worker"].tag == images["web"].tag == client.api.builds[0]
+    assert images["cache"] == BuiltImage("redis:7", rebuilt=False, seconds=images["cache"].seconds)
+    assert ensure_stack_images(client, definition)["web"].rebuilt is False  # type: ignore[arg-type]
+    assert len(client.api.builds) == 1
+
+
+@pytest.mark.usefixtures("no_forced_base")
+def test_a_missing_local_image_is_a_clear_error_before_any_build_and_never_pulled(tmp_path: Path) -> None:
+    client = FakeClient()
+    path = write_stack(tmp_path, SHARED)
+    definition = load_definition(path)
+
+    with pytest.raises(ImageBuildError) as info:
+        ensure_stack_images(client, definition)  # type: ignore[arg-type]
+
+    message = str(info.value)
+    assert message.startswith(f"{path.resolve()}:{line_of(SHARED, '[services.cache]')}: services.cache ")
+    assert "'redis:7', which is not on this Docker engine" in message
+    assert "never pulls" in message
+    assert "docker build -t redis:7" in message
+    assert "docker load" in message
+    assert info.value.exit_code == 3
+    assert client.api.builds == []  # failed before building anything
 
 
 # --- substitute ---------------------------------------------------------------------------------
