@@ -186,10 +186,6 @@ class StackDefinition:
         """The stack's named volumes, each once, in the order services name them."""
         return tuple(dict.fromkeys(v.name for s in self.services for v in s.volumes))
 
-    @property
-    def default_host(self) -> str:  # TEMPORARY until the definition declares it
-        return self.services[-1].name
-
     def service(self, name: str) -> ServiceSpec:
         for spec in self.services:
             if spec.name == name:
