@@ -168,7 +168,7 @@ def drill_on_fresh_stack(scenario: Scenario, pool: StackPool, journal: Journal, 
     """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
     run the drill, give the stack back (taken down in the background), and journal where the
     time went."""
-    drill_id = drill_id or scenario.id
+    drill_id = drill_id or scenario.key
     with timing.ledger() as book:
         journal.write(PhaseStarted(drill_id, "stack-up", 0.0))
         stack = pool.take(scenario, ahead=ahead)
@@ -206,7 +206,7 @@ class Claims:
                 fd = os.open(self.folder / f"{number:04d}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
                 continue
-            os.write(fd, f"{os.getpid()} {scenario.id}\n".encode())
+            os.write(fd, f"{os.getpid()} {scenario.key}\n".encode())
             os.close(fd)
             return scenario
         return None
@@ -227,7 +227,7 @@ def run_drills(claims: Claims, pool: StackPool, journal: Journal, redactor: Reda
 
     current = claims.next()
     while current is not None:
-        progress(f"drill {current.id}: {current.title}")
+        progress(f"drill {current.key}: {current.title}")
         upcoming.clear()
         result = drill_on_fresh_stack(current, pool, journal, redactor, ahead=claim_next)
         results.append(result)
@@ -271,7 +271,7 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
     run_id = secrets.token_hex(6)
     journal = Journal(report_dir / "journal.jsonl", redactor, listener=on_event)
     started = time.monotonic()
-    journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
+    journal.write(GamedayStarted(run_id, tuple(s.key for s in scenarios), __version__))
     try:
         with StackPool(progress) as pool:
             run_drills(Claims(scenarios), pool, journal, redactor, progress=progress)
@@ -279,5 +279,5 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
         finished = [e for e in journal.events if isinstance(e, DrillFinished)]
         journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
                                       round(time.monotonic() - started, 3)))
-    return GamedayResult(run_id, [journal.path], tuple(s.id for s in scenarios), finished,
+    return GamedayResult(run_id, [journal.path], tuple(s.key for s in scenarios), finished,
                          time.monotonic() - started)

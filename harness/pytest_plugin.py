@@ -1,13 +1,16 @@
 """The gameday pytest plugin (entry point `pytest11`): scenarios become drill tests.
 
-- ini `gameday_scenarios`: modules that register scenarios (e.g. `scenarios`).
-- A test that asks for the `gameday_drill` fixture is run once per scenario (ids are scenario
-  ids, so `-k db-down` selects one; markers `drill` and the severity `p0`..`p4` select by kind).
+- Scenarios: every `scenarios/<system>/` package under pytest's rootdir (harness.systems), or
+  the modules the ini option `gameday_scenarios` names (`discover` is the default; the words may
+  mix both).
+- A test that asks for the `gameday_drill` fixture is run once per scenario, every system's (ids
+  are scenario keys, `test_drill[chatkit/db-down]`, so `-k db-down` or `-k chatkit` select by
+  part of the key; markers `drill` and the severity `p0`..`p4` select by kind).
   The fixture takes a fresh stack, runs the drill and tears the stack down: faults never
   bleed between drills, and pytest-xdist workers each get their own stacks. When the next test
   of the process is a drill too, its stack starts in the background while this one runs.
-- `gameday_run(scenario_or_id, runbook=..., section=...)` runs a drill on demand (for tests of
-  deliberately broken runbooks).
+- `gameday_run(scenario_or_key, runbook=..., section=...)` runs a drill on demand (for tests of
+  deliberately broken runbooks); a bare name unique across systems is accepted for the key.
 - `--gameday-report DIR`: where the journal and reports go (default `reports/pytest-<time>`); one
   journal file per xdist worker (then `gameday report DIR` renders the merged reports).
 """
@@ -30,8 +33,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gameday", "gameday drills")
     group.addoption("--gameday-report", metavar="DIR", default=None,
                     help="folder for the drills' journal (default: reports/pytest-<time>)")
-    parser.addini("gameday_scenarios", type="args", default=[],
-                  help="modules that register gameday scenarios, imported at collection")
+    parser.addini("gameday_scenarios", type="args", default=["discover"],
+                  help="modules that register gameday scenarios, imported at collection (default: discover: "
+                       "every scenarios/<system>/ package under the rootdir)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -44,10 +48,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "gameday_scenario" not in metafunc.fixturenames:
         return
-    from harness.scenario import load_scenarios
+    from harness.systems import load
 
-    scenarios = load_scenarios(metafunc.config.getini("gameday_scenarios"))
-    params = [pytest.param(s, id=s.id, marks=[pytest.mark.drill, pytest.mark.docker,
+    scenarios = load(metafunc.config.getini("gameday_scenarios"), metafunc.config.rootpath)
+    params = [pytest.param(s, id=s.key, marks=[pytest.mark.drill, pytest.mark.docker,
                                                getattr(pytest.mark, s.severity.lower())])
               for s in scenarios]
     metafunc.parametrize("gameday_scenario", params)
@@ -56,7 +60,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 class GamedaySession:
     """What the drills of one pytest process share: report folder, journal, redactor, images."""
 
-    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None) -> None:
+    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None,
+                 root: Path | None = None) -> None:
         from harness.gameday import StackPool
         from harness.journal import Journal
         from harness.redact import Redactor
@@ -68,15 +73,17 @@ class GamedaySession:
         self.pool = StackPool()
         self.count = 0
         self.upcoming: Any = None  # the scenario of the next drill test of this process, if known
-        self.scenario_modules = list(scenario_modules or [])
+        self.scenario_modules = list(scenario_modules or ["discover"])
+        self.root = root
 
     def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
             *, ahead: Any = None, **changes: Any) -> Any:
         from harness.gameday import check_inputs, drill_on_fresh_stack
-        from harness.scenario import get_scenario, load_scenarios
+        from harness.scenario import get_scenario
+        from harness.systems import load
 
         if isinstance(scenario, str):
-            load_scenarios(self.scenario_modules)
+            load(self.scenario_modules, self.root)
             scenario = get_scenario(scenario)
         if runbook is not None:
             scenario = scenario.with_runbook(runbook, section)
@@ -87,7 +94,7 @@ class GamedaySession:
                 self.redactor.add_pattern(pattern)
         self.count += 1
         return drill_on_fresh_stack(scenario, self.pool, self.journal, self.redactor,
-                                    drill_id=f"{scenario.id}#{self.count}", ahead=ahead)
+                                    drill_id=f"{scenario.key}#{self.count}", ahead=ahead)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +103,7 @@ def gameday_session(request: pytest.FixtureRequest) -> Iterator[GamedaySession]:
     (one set per xdist worker: `gameday report FOLDER` merges them)."""
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
-    session = GamedaySession(folder, request.config.getini("gameday_scenarios"))
+    session = GamedaySession(folder, request.config.getini("gameday_scenarios"), request.config.rootpath)
     try:
         yield session
     finally:

@@ -54,7 +54,7 @@ def page_for(scenario: Scenario, note: str = "") -> tuple[str, list[str]]:
                      severity=scenario.severity, symptoms=symptoms, since=NOW - timedelta(seconds=4), now=NOW,
                      probe_interval=0.2, users=3, note=note, time_limit=600, forbidden=forbidden)
     fix_lines = [line for s in path.steps if s.phase == "fix" for line in command_lines(s.code)]
-    return text, [scenario.id, scenario.title, scenario.section, *path.section_titles, *fix_lines]
+    return text, [scenario.key, scenario.name, scenario.title, scenario.section, *path.section_titles, *fix_lines]
 
 
 def test_no_scenarios_page_names_its_scenario_section_or_fix(scenarios: list[Scenario]) -> None:

@@ -1,6 +1,7 @@
-"""What every ChatKit scenario shares: where the stack and runbook are, how to watch the stack
-(its health check and a few synthetic users logging in, chatting and saving chats), and the
-values the runbook's placeholders need."""
+"""The ChatKit system: what every ChatKit scenario shares (where the stack and runbook are, how to
+watch the stack: its health check and a few synthetic users logging in, chatting and saving
+chats, and the values the runbook's placeholders need). Each scenario is a module of this
+package; discovery imports them all (harness.systems)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from harness.observe.traffic import Journey
 from harness.scenario import DrillContext, HealthCheck, Observation, scenario
 from harness.stack.stack import Stack
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack" / "chatkit" / "stack.toml"
 RUNBOOK = ROOT / "stack" / "chatkit" / "RUNBOOK.md"
 APP_PORT = 8000
