@@ -286,3 +286,25 @@ def test_build_without_a_stack_takes_every_systems_stack_and_reads_them_all_firs
     run = gameday(capsys, "check", "--root", str(two_systems), "--system", "beta")
     assert run.returncode == 2, run
     assert run.stderr.startswith(f"gameday: {two_systems / 'stack' / 'beta' / 'stack.toml'}: cannot read")
+
+
+def test_train_refuses_an_exercise_naming_a_bare_name_two_systems_share(capsys: pytest.CaptureFixture[str],
+                                                                        two_systems: Path) -> None:
+    exercises = two_systems / "drills" / "onboarding"
+    exercises.mkdir(parents=True)
+    (exercises / "outage.toml").write_text('# which db-down?\nscenario = "db-down"\n')
+    run = gameday(capsys, "train", "--random", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert run.stderr.splitlines() == [f"gameday: {exercises / 'outage.toml'}:2: scenario 'db-down' is ambiguous: "
+                                       "alpha/db-down, beta/db-down; give the whole key"]
+    assert not (two_systems / "r").exists()
+
+
+def test_train_picks_a_scenario_by_key_when_two_systems_share_its_name(capsys: pytest.CaptureFixture[str],
+                                                                       two_systems: Path) -> None:
+    run = gameday(capsys, "train", "db-down", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert "scenario 'db-down' is ambiguous: alpha/db-down, beta/db-down" in run.stderr
+    run = gameday(capsys, "train", "beta/db-down", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run  # found; then refused because the fake system's stack does not exist
+    assert run.stderr.startswith(f"gameday: {two_systems / 'stack' / 'beta' / 'stack.toml'}: cannot read"), run
