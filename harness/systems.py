@@ -11,7 +11,8 @@ Discovery imports every `scenarios/*/` package (a folder with an `__init__.py`) 
 in it (harness.scenario.load_scenarios). Discovery imports the modules rather than the package
 importing its own: a scenario is then added by adding its file, with no import list to keep in
 step (a forgotten import would silently drop a drill from every gameday). A package that
-registers no scenario is bad input, as is a folder of modules without an `__init__.py`.
+registers no scenario is bad input, as is a folder of modules without an `__init__.py` or a module
+directly in `scenarios/` (the layout before systems): neither would ever be drilled.
 
 A project may instead name its own modules (pytest ini `gameday_scenarios`, `--scenarios`);
 `discover` is the default of both.
@@ -54,6 +55,10 @@ def system_packages(root: Path) -> list[str]:
     folder = root / SCENARIOS_FOLDER
     if not folder.is_dir():
         return []
+    loose = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+    if loose:
+        raise BadInput(f"{loose[0]}: a scenario module belongs in its system's package, scenarios/<system>/ "
+                       "(move it there; discovery imports only those packages)")
     names = []
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         if (sub / "__init__.py").is_file():

@@ -76,6 +76,14 @@ def test_a_folder_of_modules_without_an_init_is_bad_input(fake_project: Project)
         system_packages(root)
 
 
+def test_a_scenario_module_left_directly_in_scenarios_is_bad_input_not_a_silently_missing_drill(
+        fake_project: Project) -> None:
+    root = fake_project({"alpha": ["db-down"]})
+    (root / "scenarios" / "db_down.py").write_text("")
+    with pytest.raises(BadInput, match=r"scenarios/db_down\.py: a scenario module belongs in its system's package"):
+        discover(root)
+
+
 def test_a_project_without_systems_says_where_it_looked(tmp_path: Path, isolated_scenarios: None) -> None:
     with pytest.raises(BadInput, match=r"no system found: looked for scenarios/<system>/__init__.py"):
         discover(tmp_path)
