@@ -164,24 +164,19 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    """A heading per system, then its scenarios by key."""
     from harness.systems import systems_of
+    from harness.train.plan import shown
 
     for number, system in enumerate(systems_of(_selected(args))):
-        stacks = ", ".join(map(_shown, system.stacks))
-        print(f"{'' if number == 0 else chr(10)}{system.name} ({len(system.scenarios)} scenario(s); stack {stacks})")
+        if number:
+            print()
+        print(f"{system.name} ({len(system.scenarios)} scenario(s); stack {', '.join(map(shown, system.stacks))})")
         for s in system.scenarios:
             print(f"  {s.key:<32} {s.severity}  detect <= {s.detect_within:g}s  recover <= {s.recover_within:g}s  "
                   f"{s.runbook.name}#{s.section}")
             print(f"  {'':<32} {s.title}")
     return EXIT_OK
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the current folder when it is below it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _seconds(value: float | None) -> str:
