@@ -1,11 +1,12 @@
 # gameday-harness: every target installs what it needs and is quick when all is there.
-# `make gameday` runs the main job against the reference stack; `make test` runs the tests.
+# `make gameday` runs the main job against every system of the project; `make test` runs the tests.
+# Systems are found, never listed: stack/<system>/, scenarios/<system>/ (see README "Add a system").
 
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-STACK  ?= stack/chatkit/stack.toml
+STACK  ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -28,8 +29,8 @@ venv: $(STAMP) ## make the virtualenv with the harness and its tools
 docker: ## make a Docker engine answer (install and start it if needed)
 	@bash scripts/ensure-docker.sh
 
-images: venv docker ## build the stack images (base from Debian packages when no registry)
-	$(BIN)/gameday build --stack $(STACK)
+images: venv docker ## build every system's stack images (STACK=FILE: one stack; base from Debian packages when no registry)
+	$(BIN)/gameday build $(if $(STACK),--stack $(STACK))
 
 browser: ## headless Chromium for the report's browser test (Debian's package, installed when missing)
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -37,7 +38,7 @@ browser: ## headless Chromium for the report's browser test (Debian's package, i
 	  echo "installing chromium (Debian's package)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-gameday: images ## the main job: a full gameday (every drill, each on a fresh stack) against the reference stack
+gameday: images ## the main job: a full gameday (every system's drills, each on a fresh stack)
 	$(BIN)/gameday run
 
 bench: images ## every benchmark (cold start too: ~15 min), one table + bench/results/all.json; BENCH_ARGS="--skip-cold"

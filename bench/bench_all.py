@@ -253,7 +253,7 @@ def section_help(bench: Bench) -> list[Measure]:
 def section_probe(bench: Bench) -> list[Measure]:
     from probe_gaps import OBSERVE_SECONDS, probe_gaps
 
-    from harness.scenario import load_scenarios
+    from harness.scenarios import load_scenarios
 
     scenarios = load_scenarios(["scenarios"])
     measures = [measure("probe", f"probe interval configured, {s.id}", "s", [s.observation.probe_interval],
@@ -313,7 +313,7 @@ def section_storm(bench: Bench) -> list[Measure]:
     from storm_vs_wrk import LOAD_SECONDS, bot_token, ensure_wrk, run_storm, run_wrk
 
     from scenarios.chatkit import APP_PORT
-    from scenarios.rate_limit_storm import STORM_CONCURRENCY
+    from scenarios.chatkit.rate_limit_storm import STORM_CONCURRENCY
 
     wrk = ensure_wrk()
     base = bench.stack().endpoint("app", APP_PORT)

@@ -25,7 +25,7 @@ from harness.drill import run_drill
 from harness.journal import Journal
 from harness.plan import build_plan
 from harness.redact import Redactor
-from harness.scenario import get_scenario, load_scenarios
+from harness.scenarios import get_scenario, load_scenarios
 from harness.stack.stack import Stack
 from scenarios.chatkit import APP_PORT
 

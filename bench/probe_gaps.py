@@ -12,7 +12,7 @@ import time
 
 from harness.observe.probe import HealthProbe
 from harness.observe.traffic import SyntheticTraffic
-from harness.scenario import Observation
+from harness.scenarios import Observation
 from harness.stack.stack import Stack
 
 OBSERVE_SECONDS = 5.0

@@ -22,7 +22,7 @@ import httpx
 
 from harness.faults.base import require_loopback
 from harness.faults.storm import ERROR_STATUS, HttpStorm
-from scenarios.rate_limit_storm import BOT, STORM_CONCURRENCY
+from scenarios.chatkit.rate_limit_storm import BOT, STORM_CONCURRENCY
 
 ENDPOINT = "/api/v1/chat"
 LOAD_SECONDS = 5.0

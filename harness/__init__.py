@@ -23,7 +23,7 @@ _EXPORTS = {
     "ContainerStopped": "harness.faults.container",
     "DefinitionError": "harness.errors",
     "DockerUnavailable": "harness.errors",
-    "DrillContext": "harness.scenario",
+    "DrillContext": "harness.scenarios",
     "DrillResult": "harness.drill",
     "EnvFileChange": "harness.faults.envfile",
     "ExecError": "harness.errors",
@@ -33,17 +33,17 @@ _EXPORTS = {
     "FaultNotEffective": "harness.faults.base",
     "FindingKind": "harness.vocabulary",
     "GamedayError": "harness.errors",
-    "HealthCheck": "harness.scenario",
+    "HealthCheck": "harness.scenarios",
     "Host": "harness.stack.host",
     "HttpStorm": "harness.faults.storm",
     "ImageBuildError": "harness.errors",
     "InfrastructureError": "harness.errors",
     "NetworkPartition": "harness.faults.network",
-    "Observation": "harness.scenario",
+    "Observation": "harness.scenarios",
     "PortRefused": "harness.faults.network",
     "Priority": "harness.vocabulary",
     "Runbook": "harness.runbook.model",
-    "Scenario": "harness.scenario",
+    "Scenario": "harness.scenarios",
     "ServiceStopped": "harness.faults.service",
     "Stack": "harness.stack.stack",
     "StackDefinition": "harness.stack.definition",
@@ -53,7 +53,7 @@ _EXPORTS = {
     "lint": "harness.runbook.lint",
     "load_definition": "harness.stack.definition",
     "parse_runbook": "harness.runbook.parse",
-    "scenario": "harness.scenario",
+    "scenario": "harness.scenarios",
 }
 
 __all__ = [
@@ -136,7 +136,7 @@ if TYPE_CHECKING:
     from harness.runbook.lint import lint
     from harness.runbook.model import Runbook
     from harness.runbook.parse import parse_runbook
-    from harness.scenario import DrillContext, HealthCheck, Observation, Scenario, scenario
+    from harness.scenarios import DrillContext, HealthCheck, Observation, Scenario, scenario
     from harness.stack.definition import StackDefinition, load_definition
     from harness.stack.host import ExecResult, Host
     from harness.stack.stack import Stack

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -16,23 +17,24 @@ from typing import TYPE_CHECKING
 from harness import interrupts
 from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, BadInput, GamedayError
 from harness.stack.definition import load_definition
+from harness.systems import ROOT_ENV
 from harness.train import cli as train_cli
 
 if TYPE_CHECKING:
-    from harness.scenario import Scenario
+    from harness.scenarios import Scenario
 
-DEFAULT_STACK = Path("stack/chatkit/stack.toml")
-DEFAULT_SCENARIOS = "scenarios"
+DEFAULT_SCENARIOS = "discover"  # every scenarios/<system>/ package of the project (harness.systems)
 DEFAULT_REPORTS = Path("reports")
 
 EXAMPLES = """\
 examples:
-  gameday run                         the gameday: every scenario, each on a fresh stack
-  gameday run -k db-down              only the scenarios whose id contains db-down
+  gameday run                         the gameday: every system's scenarios, each on a fresh stack
+  gameday run -k db-down              only the scenarios whose key (chatkit/db-down) contains db-down
+  gameday run --system chatkit        only one system's scenarios
   gameday run --jobs 2                the gameday on two stacks at once
-  gameday list                        scenarios and the runbook sections they drill
-  gameday build                       make the reference stack's images (only what changed)
-  gameday check                       bring the stack up, show its health, tear it down
+  gameday list                        scenarios by system, and the runbook sections they drill
+  gameday build                       make every system's images (only what changed)
+  gameday check                       bring the system's stack up, show its health, tear it down
   gameday check --stack my/stack.toml the same for your own stack definition
   gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
   gameday report reports/gameday-X/   re-render a gameday's reports from its journal
@@ -49,15 +51,38 @@ def _progress(message: str) -> None:
     print(f"  {message}", file=sys.stderr, flush=True)
 
 
+def _stacks(args: argparse.Namespace) -> list[Path]:
+    """`--stack FILE`, else the stacks of every discovered system (of `--system NAME` only)."""
+    if args.stack is not None:
+        return [args.stack]
+    from harness.systems import only_system, systems_of
+
+    scenarios = _loaded(args)
+    if args.system:
+        scenarios = only_system(scenarios, args.system)
+    return list(dict.fromkeys(stack for system in systems_of(scenarios) for stack in system.stacks))
+
+
+def _stack(args: argparse.Namespace) -> Path:
+    """`--stack FILE`, else the stack of `--system NAME` or of the only system there is."""
+    if args.stack is not None:
+        return Path(args.stack)
+    from harness.systems import stack_of
+
+    return stack_of(_loaded(args), args.system or None)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from harness.stack.docker_env import docker_client
     from harness.stack.images import ensure_stack_images
 
-    definition = load_definition(args.stack)
-    built = ensure_stack_images(docker_client(), definition, _progress)
-    for name, image in built.items():
-        state = f"built in {image.seconds:.0f}s" if image.rebuilt else "up to date"
-        print(f"{name:<12} {image.tag:<45} {state}")
+    definitions = [load_definition(path) for path in _stacks(args)]  # every one read before any build
+    client = docker_client()
+    for definition in definitions:
+        built = ensure_stack_images(client, definition, _progress)
+        for name, image in built.items():
+            state = f"built in {image.seconds:.0f}s" if image.rebuilt else "up to date"
+            print(f"{name:<12} {image.tag:<45} {state}")
     return EXIT_OK
 
 
@@ -65,7 +90,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from harness.stack.launch import prepare
     from harness.stack.stack import Stack
 
-    definition, client, images = prepare(args.stack, progress=_progress)
+    definition, client, images = prepare(_stack(args), progress=_progress)
     started = time.monotonic()
     with Stack(definition, images, client=client) as stack:
         print(f"stack {stack.name} healthy in {time.monotonic() - started:.1f}s")
@@ -97,31 +122,64 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return exit_code
 
 
-def _selected(args: argparse.Namespace) -> list[Scenario]:
-    from harness.scenario import load_scenarios
+def _loaded(args: argparse.Namespace) -> list[Scenario]:
+    """The scenarios `--scenarios` names (default: every discovered system's, under `--root`)."""
+    from harness.systems import load, modules_option
 
-    scenarios = load_scenarios(args.scenarios.split(","))
+    return load(modules_option(args.scenarios), args.root)
+
+
+def keywords(text: str) -> list[str]:
+    """`-k` words: comma-separated, blanks dropped (`-k db-down,` is `-k db-down`)."""
+    return [word.strip() for word in text.split(",") if word.strip()]
+
+
+def _selected(args: argparse.Namespace) -> list[Scenario]:
+    from harness.systems import only_system
+
+    scenarios = _loaded(args)
     if not scenarios:
-        raise BadInput(f"the modules {args.scenarios!r} register no scenario (see `@scenario` in harness.scenario)")
+        raise BadInput(f"the modules {args.scenarios!r} register no scenario (see `@scenario` in harness.scenarios)")
+    if args.system:
+        scenarios = only_system(scenarios, args.system)
     if args.k:
-        scenarios = [s for s in scenarios if any(word in s.id for word in args.k.split(","))]
+        words = keywords(args.k)
+        if not words:
+            raise BadInput(f"-k {args.k!r}: no word to match; give parts of scenario keys, e.g. -k db-down or "
+                           "-k chatkit/db-down,storm")
+        scenarios = [s for s in scenarios if any(word in s.key for word in words)]
         if not scenarios:
             raise BadInput(f"-k {args.k!r} selects no scenario (`gameday list` shows them)")
     if getattr(args, "only", ""):
-        by_id = {s.id: s for s in scenarios}
-        wanted = args.only.split(",")
-        unknown = [i for i in wanted if i not in by_id]
+        by_key = {s.key: s for s in scenarios}
+        wanted = keywords(args.only)
+        unknown = [k for k in wanted if k not in by_key]
         if unknown:
             raise BadInput(f"--only: no scenario {', '.join(unknown)} (`gameday list` shows them)")
-        scenarios = [by_id[i] for i in wanted]
+        scenarios = [by_key[k] for k in wanted]
     return scenarios
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    for s in _selected(args):
-        print(f"{s.id:<18} {s.severity}  detect <= {s.detect_within:g}s  recover <= {s.recover_within:g}s  "
-              f"{s.runbook.name}#{s.section}")
-        print(f"{'':<18} {s.title}")
+    """A heading per system, then its scenarios by key, each with its drill plan (checked: a
+    scenario whose plan is wrong is refused here as in a run)."""
+    from harness.gameday import make_plans
+    from harness.plan import shown
+    from harness.systems import systems_of
+
+    for number, system in enumerate(systems_of(_selected(args))):
+        if number:
+            print()
+        print(f"{system.name} ({len(system.scenarios)} scenario(s); stack {', '.join(map(shown, system.stacks))})")
+        for plan in make_plans(system.scenarios):
+            s = plan.scenario
+            steps = ", ".join(f"{len(steps)} {phase} ({', '.join(dict.fromkeys(p.host for p in steps))})"
+                              for phase, steps in (("diagnose", plan.diagnosis), ("fix", plan.fixes),
+                                                   ("verify", plan.verifies)) if steps)
+            print(f"  {s.key:<32} {s.severity}  detect <= {s.detect_within:g}s  recover <= {s.recover_within:g}s  "
+                  f"{s.runbook.name}#{s.section}")
+            print(f"  {'':<32} {s.title}")
+            print(f"  {'':<32} steps: {steps or 'none'}; manual: {len(plan.manual)}")
     return EXIT_OK
 
 
@@ -134,6 +192,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report.console import LiveProgress, summary_table
 
     scenarios = _selected(args)
+    if args.root is not None:  # lanes (processes of their own) discover under the same root
+        os.environ[ROOT_ENV] = str(Path(args.root).resolve())
     if args.report.exists() and not args.report.is_dir():
         raise BadInput(f"--report {args.report}: is a file; give a folder for the gameday reports")
     if not 1 <= args.jobs <= MAX_JOBS:
@@ -200,9 +260,10 @@ def cmd_shell(args: argparse.Namespace) -> int:
     if in_exercise is not None:
         return in_exercise
 
-    definition = load_definition(args.stack)
+    path = _stack(args)
+    definition = load_definition(path)
     if args.host not in {s.name for s in definition.services}:
-        raise BadInput(f"{args.stack}: unknown host {args.host!r}; this stack has: "
+        raise BadInput(f"{path}: unknown host {args.host!r}; this stack has: "
                        f"{', '.join(s.name for s in definition.services)}")
     definition, client, images = prepare(definition, progress=_progress)
     docker_cli = shutil.which("docker")
@@ -241,15 +302,24 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
-    def stack_arg(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--stack", type=Path, default=DEFAULT_STACK, metavar="FILE",
-                       help=f"stack definition (default: {DEFAULT_STACK})")
+    def systems_args(p: argparse.ArgumentParser, system: str) -> None:
+        p.add_argument("--system", metavar="NAME", default="", help=system)
+        p.add_argument("--root", type=Path, metavar="DIR", default=None,
+                       help=f"project folder whose scenarios/<system>/ packages are the systems (default: "
+                            f"${ROOT_ENV}, else the current folder)")
+        p.add_argument("--scenarios", metavar="MODULES", default=DEFAULT_SCENARIOS,
+                       help=f"modules that register scenarios, comma-separated (default: {DEFAULT_SCENARIOS}: "
+                            "every system found under --root)")
+
+    def stack_arg(p: argparse.ArgumentParser, what: str) -> None:
+        p.add_argument("--stack", type=Path, default=None, metavar="FILE",
+                       help=f"stack definition (default: {what})")
+        systems_args(p, "take this system's stack")
 
     def scenario_args(p: argparse.ArgumentParser) -> None:
-        p.add_argument("-k", metavar="WORDS", default="", help="only scenarios whose id contains one of these "
-                       "comma-separated words")
-        p.add_argument("--scenarios", metavar="MODULES", default=DEFAULT_SCENARIOS,
-                       help=f"modules that register scenarios (default: {DEFAULT_SCENARIOS})")
+        p.add_argument("-k", metavar="WORDS", default="", help="only scenarios whose key (system/name, e.g. "
+                       "chatkit/db-down) contains one of these comma-separated words")
+        systems_args(p, "only this system's scenarios (default: every system's)")
 
     p = sub.add_parser("run", help="run a gameday: each scenario's drill on a fresh stack",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -267,13 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: gameday list -k storm")
     scenario_args(p)
     p.set_defaults(func=cmd_list)
-    p = sub.add_parser("build", help="build the stack's images (only those whose recipe changed)",
+    p = sub.add_parser("build", help="build the stacks' images (only those whose recipe changed)",
                        epilog="example: gameday build --stack stack/chatkit/stack.toml")
-    stack_arg(p)
+    stack_arg(p, "every system's stack")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="bring the stack up, check every service is healthy, tear it down",
                        epilog="example: gameday check")
-    stack_arg(p)
+    stack_arg(p, "the stack of --system, or of the only system")
     p.set_defaults(func=cmd_check)
     p = sub.add_parser(
         "lint", help="check a runbook without Docker: sections, steps, expectations, findings",
@@ -297,7 +367,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "onboarding exercise: a recorded shell on the exercise's host)",
                        epilog="example: gameday shell app")
     p.add_argument("host", help="a host (service) of the stack, e.g. app or db")
-    stack_arg(p)
+    stack_arg(p, "the stack of --system, or of the only system")
     p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
                    help=f"reports root where a running exercise is announced (default: {DEFAULT_REPORTS})")
     p.set_defaults(func=cmd_shell)

@@ -44,7 +44,7 @@ from harness.plan import DrillPlan, PlannedStep
 from harness.redact import Redactor
 from harness.runbook.execute import StepRun, run_step
 from harness.runbook.model import ExpectationKind
-from harness.scenario import DrillContext, fault_in, fault_out
+from harness.scenarios import DrillContext, fault_in, fault_out
 from harness.stack.stack import Stack
 from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Mark, Priority, Verdict
 
@@ -152,7 +152,7 @@ class Drill:
                  observers: Observers | None = None) -> None:
         self.plan, self.stack, self.journal, self.redactor, self.clock = plan, stack, journal, redactor, clock
         self.scenario = plan.scenario
-        self.id = drill_id or plan.scenario.id
+        self.id = drill_id or plan.scenario.key
         self.ctx = DrillContext(plan.scenario, stack, redactor, clock)
         self.started = clock.now()
         self.observers = observers or Observers.watching(
@@ -216,7 +216,7 @@ class Drill:
     def execute(self) -> DrillResult:
         scenario = self.scenario
         self.journal.write(DrillStarted(
-            self.id, scenario.id, scenario.title, str(scenario.runbook), scenario.section, Priority(scenario.severity),
+            self.id, scenario.key, scenario.title, str(scenario.runbook), scenario.section, Priority(scenario.severity),
             scenario.detect_within, scenario.recover_within, scenario.steady_consecutive,
             self.stack.definition.name, redaction_patterns=self.stack.definition.redaction_patterns))
         timeline, interrupted = Timeline(), False
@@ -264,7 +264,7 @@ class Drill:
         self.redactor.add(*self.stack.secrets.values())
         missing = [name for name in self.plan.needs if name not in variables]
         if missing:
-            raise BadInput(f"scenario {self.scenario.id}: its variables gave no value for {', '.join(missing)}, "
+            raise BadInput(f"scenario {self.scenario.key}: its variables gave no value for {', '.join(missing)}, "
                            "which the runbook's steps read")
         return variables
 
@@ -392,7 +392,7 @@ class Drill:
             self.journal.write(Series(self.id, probe, traffic, SERIES_BUCKET, timeline.marks(self.started)))
         self.journal.write(ManualChecklist(self.id, tuple((m.section, m.text, m.location.line)
                                                           for m in self.plan.manual)))
-        self.journal.write(DrillFinished(self.id, self.scenario.id, verdict_of(findings, interrupted),
+        self.journal.write(DrillFinished(self.id, self.scenario.key, verdict_of(findings, interrupted),
                                          tuple(f.kind for f in findings), metrics, self.t()))
 
     def fault_actions(self) -> dict[str, FaultAction]:

@@ -33,7 +33,7 @@ from harness.journal import (
 )
 from harness.plan import DrillPlan, build_plan
 from harness.redact import Redactor
-from harness.scenario import Scenario
+from harness.scenarios import Scenario
 from harness.stack.definition import StackDefinition, load_definition
 from harness.stack.launch import prepare
 from harness.stack.stack import Stack
@@ -230,7 +230,7 @@ class Gameday:
         """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
         run the drill, give the stack back (taken down in the background), and journal where the
         time went."""
-        drill_id = drill_id or plan.scenario.id
+        drill_id = drill_id or plan.scenario.key
         journal = self.journal
         with timing.ledger() as book:
             journal.write(PhaseStarted(drill_id, DrillPhase.STACK_UP, 0.0))
@@ -257,7 +257,7 @@ class Gameday:
 
         current = claims.next()
         while current is not None:
-            self.progress(f"drill {current.scenario.id}: {current.scenario.title}")
+            self.progress(f"drill {current.scenario.key}: {current.scenario.title}")
             upcoming.clear()
             results.append(self.drill(current, ahead=claim_next))
             current = upcoming[-1] if upcoming else claims.next()
@@ -308,12 +308,12 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
     started = time.monotonic()
     with Gameday(report_dir / "journal.jsonl", scenarios, progress=progress, listener=on_event) as gameday:
         journal = gameday.journal
-        journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
+        journal.write(GamedayStarted(run_id, tuple(s.key for s in scenarios), __version__))
         try:
             gameday.run(Claims(gameday.plans))
         finally:
             finished = [e for e in journal.events if isinstance(e, DrillFinished)]
             journal.write(GamedayFinished(run_id, tuple((f.scenario, f.verdict) for f in finished),
                                           round(time.monotonic() - started, 3)))
-    return GamedayResult(run_id, [journal.path], tuple(s.id for s in scenarios), finished,
+    return GamedayResult(run_id, [journal.path], tuple(s.key for s in scenarios), finished,
                          time.monotonic() - started)

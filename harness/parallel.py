@@ -45,7 +45,7 @@ from harness.journal import (
     decode,
     read_journal,
 )
-from harness.scenario import Scenario
+from harness.scenarios import Scenario
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,10 @@ def lane_journal(folder: Path, number: int) -> Path:
 
 
 def lane_command(number: int, scenarios: Sequence[Scenario], modules: str, folder: Path) -> list[str]:
+    """A lane's `gameday run`: the same modules (`discover`: under $GAMEDAY_ROOT or the same
+    current folder), the gameday's scenarios by key (`--only`)."""
     return [sys.executable, "-m", "harness.cli", "run", "--scenarios", modules,
-            "--only", ",".join(s.id for s in scenarios), "--lane", str(number), "--report", str(folder)]
+            "--only", ",".join(s.key for s in scenarios), "--lane", str(number), "--report", str(folder)]
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
@@ -113,7 +115,8 @@ class Lane:
 def longest_first(scenarios: Sequence[Scenario], history: Path) -> list[Scenario]:
     """The order lanes claim drills in: longest first, by how long each last took in the newest
     gamedays under `history`, so that the lanes finish at about the same time. Scenarios with no
-    record go first, in their given order (they may be the long ones)."""
+    record go first, in their given order (they may be the long ones). Drills are known by key;
+    a journal from before systems (a bare name, `db-down`) still counts for that name."""
     took: dict[str, float] = {}
     folders = sorted((p for p in history.glob("gameday-*") if p.is_dir()), key=lambda p: p.name, reverse=True)
     for folder in folders[:HISTORY_GAMEDAYS]:
@@ -125,7 +128,7 @@ def longest_first(scenarios: Sequence[Scenario], history: Path) -> list[Scenario
             for event in events:
                 if isinstance(event, DrillFinished) and event.verdict == "passed":
                     took.setdefault(event.scenario, event.t)
-    return sorted(scenarios, key=lambda s: -took.get(s.id, float("inf")))
+    return sorted(scenarios, key=lambda s: -took.get(s.key, took.get(s.name, float("inf"))))
 
 
 def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, modules: str,
@@ -138,7 +141,7 @@ def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, 
     journal = gameday.journal
     run_id = secrets.token_hex(6)
     started = time.monotonic()
-    journal.write(GamedayStarted(run_id, tuple(s.id for s in scenarios), __version__))
+    journal.write(GamedayStarted(run_id, tuple(s.key for s in scenarios), __version__))
     lanes: list[Lane] = []
     finished: list[DrillFinished] = []
 
@@ -189,7 +192,7 @@ def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, 
     if interrupted:
         raise KeyboardInterrupt("interrupted; the lanes rolled back and removed their stacks")
     result = GamedayResult(run_id, [journal.path, *(lane.journal for lane in lanes if lane.journal.exists())],
-                           tuple(s.id for s in scenarios), finished, time.monotonic() - started)
+                           tuple(s.key for s in scenarios), finished, time.monotonic() - started)
     if not finished and result.missing:
         raise InfrastructureError(f"no lane ran a drill; see {report_dir}/lane-1.log:\n{lanes[0].log_tail()}")
     return result

@@ -17,7 +17,7 @@ from harness.errors import BadInput
 from harness.runbook.model import ManualStep, Phase, Runbook, Section, Step
 from harness.runbook.parse import parse_runbook
 from harness.runbook.variables import holes
-from harness.scenario import Scenario
+from harness.scenarios import Scenario
 from harness.stack.definition import LOCAL_HOST, StackDefinition
 
 
@@ -83,7 +83,7 @@ def build_plan(scenario: Scenario, definition: StackDefinition) -> DrillPlan:
     """The scenario's plan on this stack; BadInput (with file and line) for a missing runbook or
     section, a host the stack does not have, or a placeholder the scenario does not bind."""
     if not scenario.runbook.is_file():
-        raise BadInput(f"scenario {scenario.id}: runbook {scenario.runbook} does not exist")
+        raise BadInput(f"scenario {scenario.key}: runbook {scenario.runbook} does not exist")
     runbook = parse_runbook(scenario.runbook)
     section = runbook.section(scenario.section)
     default = runbook.front_matter.default_host or definition.default_host
@@ -113,7 +113,7 @@ def build_plan(scenario: Scenario, definition: StackDefinition) -> DrillPlan:
                 continue
             if hole.name not in bound:
                 raise BadInput(f"{planned_step.location}: the runbook needs {hole.name}, which scenario "
-                               f"{scenario.id} does not bind (add it to the scenario's variables and binds)")
+                               f"{scenario.key} does not bind (add it to the scenario's variables and binds)")
             needs[hole.name] = None
     parent = runbook.parent_of(section)
     manual = (*(parent.manual if parent else ()), *section.manual)

@@ -1,13 +1,16 @@
 """The gameday pytest plugin (entry point `pytest11`): scenarios become drill tests.
 
-- ini `gameday_scenarios`: modules that register scenarios (e.g. `scenarios`).
-- A test that asks for the `gameday_drill` fixture is run once per scenario (ids are scenario
-  ids, so `-k db-down` selects one; markers `drill` and the severity `p0`..`p4` select by kind).
+- Scenarios: every `scenarios/<system>/` package under pytest's rootdir (harness.systems), or
+  the modules the ini option `gameday_scenarios` names (`discover` is the default; the words may
+  mix both).
+- A test that asks for the `gameday_drill` fixture is run once per scenario, every system's (ids
+  are scenario keys, `test_drill[chatkit/db-down]`, so `-k db-down` or `-k chatkit` select by
+  part of the key; markers `drill` and the severity `p0`..`p4` select by kind).
   The fixture takes a fresh stack, runs the drill and tears the stack down: faults never
   bleed between drills, and pytest-xdist workers each get their own stacks. When the next test
   of the process is a drill too, its stack starts in the background while this one runs.
-- `gameday_run(scenario_or_id, runbook=..., section=...)` runs a drill on demand (for tests of
-  deliberately broken runbooks).
+- `gameday_run(scenario_or_key, runbook=..., section=...)` runs a drill on demand (for tests of
+  deliberately broken runbooks); a bare name unique across systems is accepted for the key.
 - `--gameday-report DIR`: where the journal and reports go (default `reports/pytest-<time>`); one
   journal file per xdist worker (then `gameday report DIR` renders the merged reports).
 - `gameday_stacks` (session fixture): where drills take their fresh stacks from, by default a
@@ -33,8 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gameday", "gameday drills")
     group.addoption("--gameday-report", metavar="DIR", default=None,
                     help="folder for the drills' journal (default: reports/pytest-<time>)")
-    parser.addini("gameday_scenarios", type="args", default=[],
-                  help="modules that register gameday scenarios, imported at collection")
+    parser.addini("gameday_scenarios", type="args", default=["discover"],
+                  help="modules that register gameday scenarios, imported at collection (default: discover: "
+                       "every scenarios/<system>/ package under the rootdir)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -47,10 +51,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "gameday_scenario" not in metafunc.fixturenames:
         return
-    from harness.scenario import load_scenarios
+    from harness.systems import load
 
-    scenarios = load_scenarios(metafunc.config.getini("gameday_scenarios"))
-    params = [pytest.param(s, id=s.id, marks=[pytest.mark.drill, pytest.mark.docker,
+    scenarios = load(metafunc.config.getini("gameday_scenarios"), metafunc.config.rootpath)
+    params = [pytest.param(s, id=s.key, marks=[pytest.mark.drill, pytest.mark.docker,
                                                getattr(pytest.mark, s.severity.lower())])
               for s in scenarios]
     metafunc.parametrize("gameday_scenario", params)
@@ -60,7 +64,8 @@ class GamedaySession:
     """What the drills of one pytest process share (a harness.gameday.Gameday: plans, journal,
     redactor, stack pool), and how a test asks for a drill."""
 
-    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None, stacks: Any = None) -> None:
+    def __init__(self, report_dir: Path, scenario_modules: list[str] | None = None, stacks: Any = None,
+                 root: Path | None = None) -> None:
         from harness.gameday import Gameday
 
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -68,14 +73,16 @@ class GamedaySession:
         self.gameday = Gameday(report_dir / f"journal-{worker}.jsonl", pool=stacks)  # see gameday_stacks
         self.journal = self.gameday.journal
         self.count = 0
-        self.scenario_modules = list(scenario_modules or [])
+        self.scenario_modules = list(scenario_modules or ["discover"])
+        self.root = root
 
     def run(self, scenario: Any, runbook: Path | str | None = None, section: str | None = None,
             *, ahead: Any = None, **changes: Any) -> Any:
-        from harness.scenario import get_scenario, load_scenarios
+        from harness.scenarios import get_scenario
+        from harness.systems import load
 
         if isinstance(scenario, str):
-            load_scenarios(self.scenario_modules)
+            load(self.scenario_modules, self.root)
             scenario = get_scenario(scenario)
         if runbook is not None:
             scenario = scenario.with_runbook(runbook, section)
@@ -83,7 +90,7 @@ class GamedaySession:
             scenario = dataclasses.replace(scenario, **changes)
         (plan,) = self.gameday.plan([scenario])
         self.count += 1
-        return self.gameday.drill(plan, drill_id=f"{scenario.id}#{self.count}", ahead=ahead)
+        return self.gameday.drill(plan, drill_id=f"{scenario.key}#{self.count}", ahead=ahead)
 
     def close(self) -> None:
         self.gameday.close()
@@ -107,7 +114,8 @@ def gameday_session(request: pytest.FixtureRequest, gameday_stacks: Any) -> Iter
     (one set per xdist worker: `gameday report FOLDER` merges them)."""
     option = request.config.getoption("--gameday-report")
     folder = Path(option) if option else Path("reports") / time.strftime("pytest-%Y%m%d-%H%M%S")
-    session = GamedaySession(folder, request.config.getini("gameday_scenarios"), gameday_stacks)
+    session = GamedaySession(folder, request.config.getini("gameday_scenarios"), gameday_stacks,
+                             request.config.rootpath)
     try:
         yield session
     finally:

@@ -46,7 +46,7 @@ from harness.errors import DefinitionError
 from harness.faults.base import Fault, FaultNotEffective
 from harness.observe.observers import Observers
 from harness.observe.samples import ProbeSample, RequestSample
-from harness.scenario import HealthCheck
+from harness.scenarios import HealthCheck
 from harness.stack.definition import ImageRecipe, SecretSpec, ServiceSpec, StackDefinition, load_definition
 from harness.stack.host import DEFAULT_EXEC_TIMEOUT, TIMEOUT_EXIT_CODE, ExecResult
 
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from harness.drill import DrillResult
     from harness.journal import Journal
     from harness.redact import Redactor
-    from harness.scenario import Scenario
+    from harness.scenarios import Scenario
     from harness.stack.stack import Stack
 
 LOOPBACK = "127.0.0.1"
@@ -310,23 +310,24 @@ def _commands(script: str) -> list[str]:
 
 def fake_definition(name: str = "fake", hosts: Sequence[str] = ("app",), *,
                     path: Path | str = "fake-stack.toml", secrets: Sequence[str] = (),
-                    variables: Mapping[str, str] | None = None) -> StackDefinition:
-    """A real StackDefinition built in memory: one service per host (the last is the runbooks'
-    default host, as in a loaded definition), nothing to build."""
+                    variables: Mapping[str, str] | None = None, default_host: str = "") -> StackDefinition:
+    """A real StackDefinition built in memory: one service per host, nothing to build; with several
+    hosts, `default_host` names where a step without a host runs (as a stack file must)."""
     base = Path(path).resolve().parent
     services = tuple(ServiceSpec(host, ImageRecipe(f"fake/{host}", base / "Dockerfile", base), aliases=(host,))
                      for host in hosts)
     return StackDefinition(name, Path(path).resolve(), services, tuple(SecretSpec(s) for s in secrets),
-                           tuple((variables or {}).items()))
+                           tuple((variables or {}).items()), default_host=default_host)
 
 
-def write_fake_stack(folder: Path | str, name: str = "fake", hosts: Sequence[str] = ("app",)) -> Path:
+def write_fake_stack(folder: Path | str, name: str = "fake", hosts: Sequence[str] = ("app",),
+                     default_host: str = "") -> Path:
     """A tiny stack TOML (and the empty Dockerfile it names) in `folder`, for code that loads
     definitions from a file (the pytest plugin, `gameday list`); returns its path."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "Dockerfile").write_text("# a fake stack: never built\n", encoding="utf-8")
-    lines = [f'name = "{name}"', ""]
+    lines = [f'name = "{name}"', *([f'default_host = "{default_host}"'] if default_host else []), ""]
     for host in hosts:
         lines += [f"[services.{host}]", f'image = "fake/{host}"', 'dockerfile = "Dockerfile"', ""]
     path = folder / "stack.toml"

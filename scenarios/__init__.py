@@ -1,8 +1,6 @@
-"""Scenario fixtures for the reference ChatKit stack, one module per scenario.
+"""Scenario packages, one per system: `scenarios/<system>/` holds that system's observation
+(health check, synthetic journey) in its `__init__.py` and one module per scenario.
 
-Importing this package registers them all (`gameday_scenarios = scenarios` in pytest's ini).
+Nothing here lists them: `gameday` and the pytest plugin discover every `scenarios/*/` package
+and import each of its modules (harness.systems).
 """
-
-from scenarios import db_down, pool_exhausted, rate_limit_storm, secret_missing, token_leak
-
-__all__ = ["db_down", "pool_exhausted", "rate_limit_storm", "secret_missing", "token_leak"]

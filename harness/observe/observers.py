@@ -25,7 +25,7 @@ from harness.observe.traffic import SyntheticTraffic
 from harness.observe.verdict import probe_series, steady_since, success_ratio_series
 
 if TYPE_CHECKING:
-    from harness.scenario import Observation
+    from harness.scenarios import Observation
     from harness.stack.stack import Stack
 
 WARMUP_TIMEOUT = 20.0  # the stack must look healthy to the probes before a fault is injected

@@ -49,7 +49,7 @@ class LiveProgress:
         if not isinstance(event, PhaseStarted):
             return
         self.ticks += 1
-        text = f"  {event.drill:<18} {event.phase:<10} t={event.t:5.1f}s"
+        text = f"  {event.drill:<28} {event.phase:<10} t={event.t:5.1f}s"
         if self.tty:
             self.stream.write(f"\r{self.SPINNER[self.ticks % 4]}{text}\033[K")
         else:
@@ -65,7 +65,7 @@ class LiveProgress:
         self.clear()
         m = event.metrics
         times = f"detect {terse(m.time_to_detect)}, recover {terse(m.time_to_recover_after_fix)}" if m else ""
-        lines = [f"  {event.scenario:<18} {event.verdict.upper():<14} {times}".rstrip()]
+        lines = [f"  {event.scenario:<28} {event.verdict.upper():<14} {times}".rstrip()]
         lines += ["      " + text.replace("\n", "\n      ") for text in self.findings.pop(event.drill, [])]
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()

@@ -7,7 +7,7 @@ hides the others; the index is one self-contained page like the reports it links
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -162,11 +162,26 @@ def sparkline(scenario: str, points: Sequence[TrendPoint]) -> Sparkline:
     return Sparkline(SPARK_WIDTH, SPARK_HEIGHT, tuple(lines), tuple(dots), budget_y, title)
 
 
+def trend_keys(scenarios: Iterable[str]) -> dict[str, str]:
+    """Which trend each scenario of the journals belongs to: its key (`chatkit/db-down`). A bare
+    name from a journal written before systems (`db-down`) joins the one key of that name when
+    there is exactly one, and stays a trend of its own otherwise."""
+    scenarios = set(scenarios)
+    keys = [s for s in scenarios if "/" in s]
+    joined = {}
+    for name in scenarios - set(keys):
+        same = [k for k in keys if k.split("/", 1)[1] == name]
+        joined[name] = same[0] if len(same) == 1 else name
+    return {**{k: k for k in keys}, **joined}
+
+
 def trends(entries: Sequence[tuple[Path, GamedayView]]) -> tuple[Trend, ...]:
+    """One trend per scenario key across gamedays, oldest point first."""
+    trend_of = trend_keys(d.scenario for _, view in entries for d in view.drills)
     by_scenario: dict[str, list[TrendPoint]] = {}
     for folder, view in entries:
         for drill in view.drills:
-            by_scenario.setdefault(drill.scenario, []).append(TrendPoint(
+            by_scenario.setdefault(trend_of[drill.scenario], []).append(TrendPoint(
                 folder.name, drill.started_at, drill.drill, drill.verdict,
                 recover_seconds(drill.metrics) if drill.metrics and drill.metrics.recovered else None,
                 drill.recover_budget))

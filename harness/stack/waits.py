@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from harness import timing
 
-# Re-exported only for importers not yet moved to harness.clock (harness/scenario.py).
+# Re-exported only for importers not yet moved to harness.clock (harness/scenarios.py).
 from harness.clock import SYSTEM_CLOCK as SYSTEM_CLOCK
 from harness.clock import Clock as Clock
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import EXIT_FINDINGS, EXIT_OK, BadInput, InfrastructureError
+from harness.systems import ROOT_ENV
 from harness.train.exercise import DEFAULT_EXERCISES
 
 GIVEUP_WAIT = 180.0  # rollback, stack removal and the debrief take far less
@@ -21,7 +22,8 @@ exit codes: 0 recovered, 1 not recovered (gave up, time limit), 2 bad input (not
 3 infrastructure, 130 interrupted (the fault is rolled back and the stack removed in every case)
 examples:
   gameday train secret-missing        break a fresh stack with this scenario and page you
-  gameday train --random              a random exercise of drills/onboarding/
+                                      (or chatkit/secret-missing: a key, needed when two systems have one)
+  gameday train --random              a random exercise of drills/onboarding/<system>/
   gameday shell app                   (another terminal) a shell on the exercise's app host
   gameday hint                        (another terminal) the next runbook hint
   gameday giveup                      (another terminal) end it; the debrief shows the runbook's path
@@ -37,17 +39,23 @@ def add_parsers(sub: Any, *, reports: Path, scenarios: str) -> None:
     """The `train`, `hint` and `giveup` sub-commands, on `gameday`'s sub-parsers."""
     p = sub.add_parser("train", help="an onboarding exercise: break a fresh stack, page you, debrief you",
                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TRAIN_EPILOG)
-    p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="a scenario id or exercise name (`gameday list`)")
+    p.add_argument("scenario", nargs="?", metavar="SCENARIO",
+                   help="a scenario key (chatkit/db-down), a name unique across systems, or an exercise name "
+                        "(`gameday list`)")
     p.add_argument("--random", action="store_true", help="a random exercise of the exercises folder")
     p.add_argument("--time-limit", metavar="DURATION", default=None,
                    help="end the exercise unrecovered after this long from the page (e.g. 10m; default: the "
                         "exercise's own, else 15m)")
     p.add_argument("--report", type=Path, default=reports, metavar="DIR",
                    help=f"reports root: the session goes to DIR/train/, drill times come from DIR (default: {reports})")
-    p.add_argument("--exercises", type=Path, default=DEFAULT_EXERCISES, metavar="DIR",
-                   help=f"onboarding exercise files (default: {DEFAULT_EXERCISES})")
+    p.add_argument("--exercises", type=Path, default=None, metavar="DIR",
+                   help=f"onboarding exercise files, DIR/<system>/*.toml (default: {DEFAULT_EXERCISES} under --root)")
+    p.add_argument("--root", type=Path, metavar="DIR", default=None,
+                   help=f"project folder whose scenarios/<system>/ packages are the systems (default: ${ROOT_ENV}, "
+                        "else the current folder)")
     p.add_argument("--scenarios", metavar="MODULES", default=scenarios,
-                   help=f"modules that register scenarios (default: {scenarios})")
+                   help=f"modules that register scenarios, comma-separated (default: {scenarios}: every system found "
+                        "under --root)")
     p.set_defaults(func=cmd_train, default_reports=reports)
     p = sub.add_parser("hint", help="the next runbook hint of the running onboarding exercise (each is counted)",
                        epilog="example: gameday hint")
@@ -66,9 +74,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from harness.durations import parse_duration
     from harness.gameday import make_plans
-    from harness.scenario import get_scenario, load_scenarios
+    from harness.scenarios import get_scenario
+    from harness.systems import load, modules_option, project_root
     from harness.train import state
-    from harness.train.exercise import check_scenarios, check_time_limit, load_exercises, pick
+    from harness.train.exercise import check_time_limit, load_exercises, pick, resolve_scenarios
     from harness.train.page import forbidden_words, leaks
     from harness.train.session import Trainer
 
@@ -83,19 +92,20 @@ def cmd_train(args: argparse.Namespace) -> int:
             limit = check_time_limit(parse_duration(args.time_limit), "--time-limit")
         except ValueError as exc:
             raise BadInput(f"--time-limit: {exc}") from None
-    known = [s.id for s in load_scenarios(args.scenarios.split(","))]
-    exercises = load_exercises(args.exercises) if args.random or args.exercises.is_dir() else []
-    check_scenarios(exercises, known)
+    known = [s.key for s in load(modules_option(args.scenarios), args.root)]
+    folder: Path = args.exercises or project_root(args.root) / DEFAULT_EXERCISES
+    exercises = load_exercises(folder) if args.random or folder.is_dir() else []
+    exercises = resolve_scenarios(exercises, known)
     if args.random:
         if not exercises:
-            raise BadInput(f"{args.exercises}: no exercise (*.toml) to pick from")
+            raise BadInput(f"{folder}: no exercise (<system>/*.toml) to pick from")
         exercise = random.choice(exercises)
     else:
         exercise = pick(exercises, args.scenario, known)
     exercise = exercise.with_time_limit(limit)
     scenario = get_scenario(exercise.scenario)
     plan = make_plans([scenario])[0]
-    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, plan.section_titles,
+    forbidden = forbidden_words(scenario.name, scenario.title, scenario.section, plan.section_titles,
                                 [p.step.code for p in plan.fixes])
     told = leaks(exercise.page, forbidden)
     if told:
@@ -119,7 +129,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"  {text}", file=sys.stderr, flush=True)
 
     result = Trainer(exercise, plan, reports, say=say, progress=progress, command_suffix=suffix).run()
-    print(f"exercise over: {scenario.id} ({scenario.title}): "
+    print(f"exercise over: {scenario.key} ({scenario.title}): "
           f"{'RECOVERED' if result.recovered else 'NOT RECOVERED'} ({result.outcome})", flush=True)
     return EXIT_OK if result.recovered else EXIT_FINDINGS
 

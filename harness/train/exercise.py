@@ -1,14 +1,17 @@
-"""Onboarding exercises: one TOML file per exercise in `drills/onboarding/`.
+"""Onboarding exercises: one TOML file per exercise in `drills/onboarding/<system>/`.
 
-    # drills/onboarding/secret-missing.toml
-    scenario = "secret-missing"          # a registered scenario id (required)
+    # drills/onboarding/chatkit/secret-missing.toml
+    scenario = "chatkit/secret-missing"  # a scenario key (required); a bare name is accepted when
+                                         # the folder's system has it, or when it is unique across systems
     time_limit = "10m"                   # when the exercise ends unrecovered (default 15m)
     page = "Support: the widget ..."     # extra page wording, as a reporter would say it (optional)
     hints = ["Which host runs ..."]      # extra hints before the runbook's diagnosis (optional)
     fix_hints = ["Services started ..."] # extra hints before the runbook's fix (optional)
 
-A file that is not TOML, has an unknown key or a bad value is BadInput with its file and line,
-before anything starts.
+An exercise in a system's folder is named `<system>/<file stem>` (`chatkit/secret-missing`); one
+directly in the exercises folder by its stem. A file that is not TOML, has an unknown key or a
+bad value, or names an unknown or ambiguous scenario is BadInput with its file and line, before
+anything starts.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.scenarios import find_key
 
 DEFAULT_EXERCISES = Path("drills/onboarding")
 DEFAULT_TIME_LIMIT = 15 * 60.0
@@ -35,14 +39,15 @@ KEYS = ("scenario", "time_limit", "page", "hints", "fix_hints")
 
 @dataclass(frozen=True)
 class Exercise:
-    name: str  # the file's stem
-    scenario: str
+    name: str  # `<system>/<file stem>` in a system's folder, else the file's stem
+    scenario: str  # a key once resolved (`resolve_scenarios`); as written in the file before
     time_limit: float = DEFAULT_TIME_LIMIT
     page: str = ""
     hints: tuple[str, ...] = ()
     fix_hints: tuple[str, ...] = ()
     path: str = ""
     line: int = 1  # of `scenario = ...`, for messages about it
+    system: str = ""  # the system folder it was found in ("" when directly in the exercises folder)
 
     @property
     def where(self) -> str:
@@ -83,8 +88,8 @@ class _File:
         return BadInput(f"{self.path}:{self.line_of(key)}: {message}")
 
 
-def load_exercise(path: Path | str) -> Exercise:
-    """One exercise file; BadInput (file:line) on anything wrong with it."""
+def load_exercise(path: Path | str, system: str = "") -> Exercise:
+    """One exercise file (of `system`'s folder, if any); BadInput (file:line) on anything wrong with it."""
     path = Path(path)
     try:
         data = path.read_bytes()[:MAX_FILE_BYTES + 1]
@@ -120,9 +125,9 @@ def load_exercise(path: Path | str) -> Exercise:
     page = raw.get("page", "")
     if not isinstance(page, str) or len(page) > MAX_TEXT:
         raise file.fail("page", f"page must be text of at most {MAX_TEXT} characters")
-    return Exercise(name=path.stem, scenario=scenario, time_limit=time_limit, page=page.strip(),
-                    hints=_texts(file, raw, "hints"), fix_hints=_texts(file, raw, "fix_hints"), path=str(path),
-                    line=file.line_of("scenario"))
+    return Exercise(name=f"{system}/{path.stem}" if system else path.stem, scenario=scenario, time_limit=time_limit,
+                    page=page.strip(), hints=_texts(file, raw, "hints"), fix_hints=_texts(file, raw, "fix_hints"),
+                    path=str(path), line=file.line_of("scenario"), system=system)
 
 
 def _texts(file: _File, raw: dict[str, object], key: str) -> tuple[str, ...]:
@@ -135,34 +140,49 @@ def _texts(file: _File, raw: dict[str, object], key: str) -> tuple[str, ...]:
 
 
 def load_exercises(folder: Path | str) -> list[Exercise]:
-    """Every `*.toml` exercise in the folder, by name; BadInput when the folder is missing or a file is bad."""
+    """Every exercise of the folder: `*.toml` in it and in its system folders (`<system>/*.toml`),
+    by name; BadInput when the folder is missing or a file is bad."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder of onboarding exercises (see drills/onboarding/ in the repository)")
+        raise BadInput(f"{folder}: no such folder of onboarding exercises (drills/onboarding/<system>/*.toml "
+                       "in the project)")
     exercises = [load_exercise(p) for p in sorted(folder.glob("*.toml"))]
-    seen: dict[str, str] = {}
-    for exercise in exercises:
-        if exercise.scenario in seen:
-            raise BadInput(f"{exercise.where}: scenario {exercise.scenario!r} already has an exercise "
-                           f"({seen[exercise.scenario]})")
-        seen[exercise.scenario] = exercise.path
+    for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
+        exercises += [load_exercise(p, sub.name) for p in sorted(sub.glob("*.toml"))]
     return exercises
 
 
-def check_scenarios(exercises: Iterable[Exercise], known: Sequence[str]) -> None:
-    """BadInput (file:line) for an exercise whose scenario is not registered."""
+def resolve_scenarios(exercises: Iterable[Exercise], known: Sequence[str]) -> list[Exercise]:
+    """The exercises with their scenario as a key (`known`: the registered keys); BadInput
+    (file:line) for an unknown or ambiguous scenario, or two exercises of one scenario."""
+    resolved: list[Exercise] = []
+    seen: dict[str, str] = {}
     for exercise in exercises:
-        if exercise.scenario not in known:
-            raise BadInput(f"{exercise.where}: unknown scenario {exercise.scenario!r} "
-                           f"(known: {', '.join(sorted(known)) or 'none registered'})")
+        try:
+            key = find_key(exercise.scenario, known, system=exercise.system or None)
+        except BadInput as exc:
+            raise BadInput(f"{exercise.where}: {exc}") from None
+        if key in seen:
+            raise BadInput(f"{exercise.where}: scenario {key!r} already has an exercise ({seen[key]})")
+        seen[key] = exercise.path
+        resolved.append(dataclasses.replace(exercise, scenario=key))
+    return resolved
 
 
 def pick(exercises: Sequence[Exercise], wanted: str, known: Sequence[str]) -> Exercise:
-    """The exercise for a scenario id or exercise name; a registered scenario without a file gets defaults."""
+    """The exercise by name, or of a scenario (key, or bare name unique across systems); a registered
+    scenario without an exercise file gets defaults. `exercises` are resolved (`resolve_scenarios`)."""
     for exercise in exercises:
         if wanted in (exercise.name, exercise.scenario):
             return exercise
-    if wanted in known:
-        return Exercise(name=wanted, scenario=wanted)
-    names = sorted({e.name for e in exercises} | set(known))
-    raise BadInput(f"unknown exercise or scenario {wanted!r} (known: {', '.join(names) or 'none'})")
+    named = [e for e in exercises if e.name.rsplit("/", 1)[-1] == wanted]
+    if len(named) == 1:
+        return named[0]
+    if wanted not in known and not any(k.split("/", 1)[-1] == wanted for k in known):
+        names = sorted({e.name for e in exercises} | set(known))
+        raise BadInput(f"unknown exercise or scenario {wanted!r} (known: {', '.join(names) or 'none'})")
+    key = find_key(wanted, known)  # a key, or a bare name: BadInput when two systems have it
+    for exercise in exercises:
+        if exercise.scenario == key:
+            return exercise
+    return Exercise(name=key, scenario=key, system=key.split("/", 1)[0])

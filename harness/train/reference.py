@@ -48,7 +48,8 @@ def _drills(journal: Path, scenario_id: str) -> list[_Drill]:
     except JournalError as exc:
         log.warning("skipping %s", exc)
         return []
-    starts = {e.drill: e for e in events if isinstance(e, DrillStarted) and e.scenario == scenario_id}
+    starts = {e.drill: e for e in events if isinstance(e, DrillStarted)
+              and e.scenario in (scenario_id, scenario_id.rsplit("/", 1)[-1])}  # older journals: bare names
     return [_Drill(journal, starts[e.drill], e, e.metrics) for e in events
             if isinstance(e, DrillFinished) and e.drill in starts and e.metrics is not None]
 

@@ -48,7 +48,7 @@ from harness.redact import Redactor, secret_assignment_patterns, secret_values
 from harness.report.debrief import write_debrief
 from harness.runbook.commands import PlanStep, Typed, match_plan
 from harness.runbook.model import Phase
-from harness.scenario import DrillContext, fault_in, fault_out
+from harness.scenarios import DrillContext, fault_in, fault_out
 from harness.stack.stack import Stack
 from harness.train import state
 from harness.train.exercise import Exercise
@@ -197,7 +197,7 @@ class Trainer:
         self.say, self.progress, self.suffix, self.clock = say, progress, command_suffix, clock
         self.steps = plan_steps(plan)
         self.hints = build_hints(exercise, self.steps)
-        self.forbidden = forbidden_words(self.scenario.id, self.scenario.title, self.scenario.section,
+        self.forbidden = forbidden_words(self.scenario.name, self.scenario.title, self.scenario.section,
                                          plan.section_titles, [p.step.code for p in plan.fixes])
 
     # -- the exercise --------------------------------------------------------------------------
@@ -267,7 +267,7 @@ class Trainer:
         self.progress("the exercise starts")
         t0, t0_wall, s, stack = self.clock.now(), time.time(), self.scenario, desk.stack
         desk.log.write(ExerciseStarted(
-            exercise=self.exercise.name, scenario=s.id, title=s.title, runbook=shown(s.runbook), section=s.section,
+            exercise=self.exercise.name, scenario=s.key, title=s.title, runbook=shown(s.runbook), section=s.section,
             section_title=self.plan.section.title, severity=Priority(s.severity), stack=stack.definition.name,
             stack_name=stack.name, hosts=tuple(spec.name for spec in stack.definition.services),
             fix_hosts=self.plan.fix_hosts, time_limit=self.exercise.time_limit, hints_total=len(self.hints),
@@ -393,7 +393,7 @@ class Trainer:
         diagnosed = [m.t for m in matches if m.matched and m.step.phase is Phase.DIAGNOSE and m.t is not None]
         fix_hosts = set(self.plan.fix_hosts)
         touched = [t.t for t in typed if t.host in fix_hosts]
-        desk.log.write(reference_times(self.reports, self.scenario.id))
+        desk.log.write(reference_times(self.reports, self.scenario.key))
         desk.log.write(ExerciseFinished(
             outcome=outcome, recovered=outcome is Outcome.RECOVERED,
             time_to_detect=since_t0(paged.symptom if paged else None),

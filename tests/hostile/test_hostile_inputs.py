@@ -244,14 +244,15 @@ CASES = [
                  id="stack-missing-file", marks=DOCKER),
     pytest.param(Case(("build", "--stack", "@C/stacks"), 2, ("@C/stacks: ", "cannot read")), id="stack-is-a-folder"),
     # -- scenarios: exit 2, nothing started -----------------------------------------------------------
-    pytest.param(scenario("hostile_bad_budget", "scenario 'hostile-bad-budget'", "'soon'", command="list"),
+    pytest.param(scenario("hostile_bad_budget", "scenario 'hostile-bad-budget/hostile-bad-budget'", "'soon'",
+                          command="list"),
                  id="scenario-bad-budget"),
-    pytest.param(scenario("hostile_bad_severity", "scenario 'hostile-bad-severity'", "'SEV1'"),
+    pytest.param(scenario("hostile_bad_severity", "scenario 'hostile-bad-severity/hostile-bad-severity'", "'SEV1'"),
                  id="scenario-unknown-severity", marks=DOCKER),
     pytest.param(scenario("hostile_bad_id", "scenario 'DB Down!'", "lowercase"), id="scenario-bad-id", marks=DOCKER),
     pytest.param(scenario("hostile_bad_budget", "hostile_bad_budget.py:7", "'soon'", command="list"),
                  id="scenario-bad-budget-names-its-file",
-                 marks=bug("harness/scenario.py scenario(): registration errors (bad budget, severity, id, "
+                 marks=bug("harness/scenarios.py scenario(): registration errors (bad budget, severity, id, "
                            "min_success_ratio, steady_consecutive, defined twice) say `scenario 'ID': ...` but not "
                            "where: no module file and line of the @scenario call, which Python knows "
                            "(the caller's frame); DESIGN.md wants file and line for every bad input")),
@@ -263,7 +264,8 @@ CASES = [
                  id="scenario-step-host-not-in-stack", marks=DOCKER),
     pytest.param(scenario("hostile_missing_stack", "@T/nowhere/stack.toml: ", "No such file"),
                  id="scenario-missing-stack", marks=DOCKER),
-    pytest.param(scenario("hostile_twice_a", "scenario 'hostile-twice' is defined twice", more=("hostile_twice_b",)),
+    pytest.param(scenario("hostile_twice_a", "scenario 'hostile/hostile-twice' is defined twice",
+                          more=("hostile_twice_b",)),
                  id="scenario-defined-twice", marks=DOCKER),
     pytest.param(Case(("run", "--scenarios", "hostile_no_such_module", "--report", "@T/reports"), 2,
                       ("scenario module 'hostile_no_such_module' cannot be imported",)),
@@ -272,21 +274,21 @@ CASES = [
                       ("-k 'zzz-no-such-drill' selects no scenario",)), id="scenario-k-selects-nothing", marks=DOCKER),
     pytest.param(scenario("hostile_syntax_error", "hostile_syntax_error.py:3", "SyntaxError"),
                  id="scenario-module-syntax-error", marks=[DOCKER, bug(
-                     "harness/scenario.py load_scenarios: a scenario module with a SyntaxError escapes "
+                     "harness/scenarios.py load_scenarios: a scenario module with a SyntaxError escapes "
                      "importlib.import_module uncaught: `gameday run --scenarios M` prints a Traceback and exits 1; "
                      "expected exit 2 with 'M.py:3: SyntaxError ...' (SyntaxError carries filename and lineno)")]),
     pytest.param(scenario("hostile_missing_dependency", "hostile_missing_dependency.py:1", "no_such_dependency_xyz"),
                  id="scenario-module-missing-dependency", marks=[DOCKER, bug(
-                     "harness/scenario.py load_scenarios: a ModuleNotFoundError for anything but the named module "
+                     "harness/scenarios.py load_scenarios: a ModuleNotFoundError for anything but the named module "
                      "itself (a scenario module importing a package that is not installed) is re-raised: Traceback, "
                      "exit 1; expected exit 2 naming the module file:line and the missing package")]),
     pytest.param(Case(("list", "--scenarios", ""), 2, ("scenario module",)), id="scenario-module-empty-name",
-                 marks=bug("harness/scenario.py load_scenarios: `--scenarios ''` (or 'a,,b') passes '' to "
+                 marks=bug("harness/scenarios.py load_scenarios: `--scenarios ''` (or 'a,,b') passes '' to "
                            "importlib.import_module: ValueError('Empty module name') Traceback, exit 1; expected "
                            "exit 2 'scenario module '' ...'")),
     pytest.param(Case(("list", "--scenarios", ".relative"), 2, ("scenario module '.relative'",)),
                  id="scenario-module-relative-name",
-                 marks=bug("harness/scenario.py load_scenarios: `--scenarios .relative` raises TypeError ('the "
+                 marks=bug("harness/scenarios.py load_scenarios: `--scenarios .relative` raises TypeError ('the "
                            "package argument is required to perform a relative import') from importlib: Traceback, "
                            "exit 1; expected exit 2")),
     pytest.param(Case(("run", "--scenarios", "json", "--report", "@T/reports"), 2, ("json", "no scenario")),

@@ -54,15 +54,15 @@ def test_two_lanes_run_their_drills_at_the_same_time_into_one_report(tmp_path: P
                 spans[event["drill"]] = [event["at"], None]
             if event["type"] == "DrillFinished":
                 spans[event["drill"]][1] = event["at"]
-    assert set(spans) == {"db-down", "pool-exhausted"}
+    assert set(spans) == {"chatkit/db-down", "chatkit/pool-exhausted"}  # drill ids are scenario keys
     (_, first_end), (second_start, _) = sorted(spans.values())
     assert second_start < first_end, f"the drills did not overlap: {spans}"  # ISO times of one clock sort
     summary = json.loads((folder / "summary.json").read_text())
-    assert sorted(d["scenario"] for d in summary["drills"]) == ["db-down", "pool-exhausted"]
+    assert sorted(d["scenario"] for d in summary["drills"]) == ["chatkit/db-down", "chatkit/pool-exhausted"]
     assert all(d["verdict"] == "passed" for d in summary["drills"])
     gameday_events = events(folder / "journal.jsonl")
     assert [e["type"] for e in gameday_events] == ["GamedayStarted", "GamedayFinished"]
-    assert sorted(v[0] for v in gameday_events[1]["verdicts"]) == ["db-down", "pool-exhausted"]
+    assert sorted(v[0] for v in gameday_events[1]["verdicts"]) == ["chatkit/db-down", "chatkit/pool-exhausted"]
     assert containers_of(lane_pids(folder)) == []
 
 

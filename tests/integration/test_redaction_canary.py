@@ -16,7 +16,7 @@ from typing import Any
 
 from harness.drill import DrillResult
 from harness.report import write_reports
-from harness.scenario import DrillContext, get_scenario, load_scenarios
+from harness.scenarios import DrillContext, get_scenario, load_scenarios
 
 CANARY = "CANARY-9f4e2b7d1c3a-do-not-print"
 TOKEN_SHAPE = re.compile(r"ck_[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")

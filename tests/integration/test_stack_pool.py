@@ -9,7 +9,7 @@ import docker
 import pytest
 
 from harness.gameday import StackPool
-from harness.scenario import Scenario, get_scenario, load_scenarios
+from harness.scenarios import Scenario, get_scenario, load_scenarios
 from harness.stack import labels as L
 from harness.stack.definition import StackDefinition
 from harness.stack.stack import Stack

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from harness.scenario import REGISTRY
+from harness.scenarios import REGISTRY
 
 # What the inner runs use, imported once here: pytester's inline runs forget every module imported
 # during them, and importing these again on every run (the drill, Docker's client, the reports and

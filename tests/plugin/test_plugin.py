@@ -24,9 +24,9 @@ from harness.vocabulary import Verdict
 # rootdir that is not loaded at start-up (this one is not when `pytest` runs from the top).
 pytest_plugins = ["pytester"]
 
-# Scenario keys as the plugin shows them (test ids, `-k`); adapt here when keys get namespaced.
-FIXED = "flag-fixed"  # P0: the runbook clears the flag
-IGNORED = "flag-ignored"  # P2: the runbook's fix does nothing (fix-failed, verify-failed)
+# Scenario keys as the plugin shows them (test ids, `-k`): system/name.
+FIXED = "fake/flag-fixed"  # P0: the runbook clears the flag
+IGNORED = "fake/flag-ignored"  # P2: the runbook's fix does nothing (fix-failed, verify-failed)
 
 # Inner runs leave out plugins they do not need (hypothesis' alone takes a second to import, each run).
 INNER_INI = """\
@@ -36,7 +36,7 @@ addopts = -p no:hypothesispytest -p no:cacheprovider
 
 
 def item_id(key: str) -> str:
-    return f"test_drills.py::test_drill[{key}]"
+    return f"test_fake_drills.py::test_drill[{key}]"
 
 
 SCENARIOS = f'''
@@ -44,7 +44,7 @@ SCENARIOS = f'''
 
 from pathlib import Path
 
-from harness.scenario import Observation, scenario
+from harness.scenarios import Observation, scenario
 from harness.testing import FakeHost, FakeStack, FlagFault
 
 HERE = Path(__file__).parent
@@ -76,10 +76,10 @@ def flag_set(drill):
         yield
 
 
-scenario("{FIXED}", stack=STACK, runbook=RUNBOOK, section="1-flag-set", severity="P0", detect_within="5s",
-         recover_within="5s", observation=WATCH, steady_consecutive=2)(flag_set)
-scenario("{IGNORED}", stack=STACK, runbook=RUNBOOK, section="2-flag-set-ignored", severity="P2",
-         detect_within="1s", recover_within="0.2s", observation=WATCH, steady_consecutive=2)(flag_set)
+scenario("{FIXED.split("/")[1]}", system="fake", stack=STACK, runbook=RUNBOOK, section="1-flag-set", severity="P0",
+         detect_within="5s", recover_within="5s", observation=WATCH, steady_consecutive=2)(flag_set)
+scenario("{IGNORED.split("/")[1]}", system="fake", stack=STACK, runbook=RUNBOOK, section="2-flag-set-ignored",
+         severity="P2", detect_within="1s", recover_within="0.2s", observation=WATCH, steady_consecutive=2)(flag_set)
 '''
 
 RUNBOOK = """\
@@ -153,7 +153,8 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytes
         monkeypatch.delenv(name, raising=False)
     write_fake_stack(pytester.path / "stack", "flags", ["app"])
     (pytester.path / "RUNBOOK.md").write_text(RUNBOOK, encoding="utf-8")
-    pytester.makepyfile(fake_scenarios=SCENARIOS, conftest=CONFTEST, test_drills=DRILLS)
+    # not test_drills.py: an outer run that collected drills/ holds a module of that name
+    pytester.makepyfile(fake_scenarios=SCENARIOS, conftest=CONFTEST, test_fake_drills=DRILLS)
     pytester.makeini(INNER_INI + "gameday_scenarios = fake_scenarios\n")
     return pytester
 

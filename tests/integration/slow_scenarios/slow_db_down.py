@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from harness.faults.service import ServiceStopped
-from harness.scenario import DrillContext, HealthCheck, scenario
+from harness.scenarios import DrillContext, HealthCheck, scenario
 from harness.stack.stack import Stack
 from scenarios.chatkit import STACK, WATCH, variables
 

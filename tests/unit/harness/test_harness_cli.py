@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from harness.cli import build_parser, main
+from harness.errors import BadInput
 
 REPO = Path(__file__).resolve().parents[3]
 GAMEDAY_SCRIPT = Path(sys.executable).parent / "gameday"
@@ -118,8 +120,9 @@ def test_checking_a_definition_with_an_unknown_key_exits_2_at_its_line_and_does_
     assert run.returncode == 2, run
     assert run.stdout == ""
     assert run.stderr.splitlines() == [
-        f"gameday: {bad_definition}:6: unknown key 'helth' in services.app (known: aliases, build_args, context, "
-        "depends_on, description, dockerfile, environment, files, health, image, inputs, logs, ports, setup)"
+        f"gameday: {bad_definition}:6: unknown key 'helth' in services.app (known: aliases, build_args, command, "
+        "context, depends_on, description, dockerfile, environment, files, health, image, inputs, logs, memory, "
+        "ports, setup, tmpfs, volumes)"
     ]
 
 
@@ -167,7 +170,149 @@ def test_each_command_help_shows_its_example(capsys: pytest.CaptureFixture[str],
 
 
 @pytest.mark.parametrize("command", ["build", "check"])
-def test_the_stack_option_defaults_to_the_reference_stack(command: str) -> None:
-    args = build_parser().parse_args([command])
-    assert args.stack == Path("stack/chatkit/stack.toml")
-    assert (REPO / args.stack).is_file()
+def test_the_stack_option_defaults_to_the_systems_stack(command: str) -> None:
+    from harness.cli import _stack, _stacks
+
+    args = build_parser().parse_args([command, "--root", str(REPO)])
+    assert args.stack is None
+    assert _stack(args) == REPO / "stack" / "chatkit" / "stack.toml"
+    assert _stacks(args) == [REPO / "stack" / "chatkit" / "stack.toml"]
+    assert _stack(build_parser().parse_args([command, "--stack", "x.toml"])) == Path("x.toml")
+
+
+# --- systems: fake projects with two systems that both have a db-down ------------------------------
+
+Project = Callable[..., Path]  # the `fake_project` fixture (conftest.py)
+
+
+def gameday(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return Run(code, out, err)
+
+
+@pytest.fixture
+def two_systems(fake_project: Project) -> Path:
+    return fake_project({"alpha": ["db-down", "storm"], "beta": ["db-down", "slow-db"]},
+                        severity={"storm": "P0"})
+
+
+@pytest.fixture
+def listable(fake_project: Project) -> Path:
+    """The same two systems with stack files and runbooks: `gameday list` checks every drill plan."""
+    return fake_project({"alpha": ["db-down", "storm"], "beta": ["db-down", "slow-db"]},
+                        severity={"storm": "P0"}, stacks=True)
+
+
+def listed(run: Run) -> list[str]:
+    return [line.split()[0] for line in run.stdout.splitlines() if line.startswith("  ") and line.split()
+            and "/" in line.split()[0]]
+
+
+def test_list_groups_scenarios_under_a_heading_per_system(capsys: pytest.CaptureFixture[str],
+                                                         listable: Path) -> None:
+    run = gameday(capsys, "list", "--root", str(listable))
+    assert run.returncode == 0, run
+    lines = run.stdout.splitlines()
+    headings = [line for line in lines if line and not line.startswith(" ")]
+    assert [h.split()[0] for h in headings] == ["alpha", "beta"]
+    assert headings[0].startswith("alpha (2 scenario(s); stack ")
+    assert lines.index(headings[1]) > max(lines.index(line) for line in lines if "alpha/" in line)
+    assert listed(run) == ["alpha/db-down", "alpha/storm", "beta/db-down", "beta/slow-db"]
+    (storm,) = [line for line in lines if line.startswith("  alpha/storm")]
+    assert " P0 " in storm
+
+
+@pytest.mark.parametrize(("words", "keys"), [
+    ("db-down", ["alpha/db-down", "beta/db-down"]),
+    ("beta/db", ["beta/db-down"]),
+    ("alpha/db-down,", ["alpha/db-down"]),
+    (",storm,", ["alpha/storm"]),
+    ("beta/", ["beta/db-down", "beta/slow-db"]),
+    ("slow,alpha/storm", ["alpha/storm", "beta/slow-db"]),
+])
+def test_k_matches_parts_of_the_full_key_and_ignores_blank_words(capsys: pytest.CaptureFixture[str], listable: Path,
+                                                                words: str, keys: list[str]) -> None:
+    run = gameday(capsys, "list", "--root", str(listable), "-k", words)
+    assert run.returncode == 0, run
+    assert listed(run) == keys
+
+
+@pytest.mark.parametrize("words", [",", " , ,"])
+def test_k_made_only_of_commas_selects_nothing_and_says_so(capsys: pytest.CaptureFixture[str], two_systems: Path,
+                                                          words: str) -> None:
+    run = gameday(capsys, "run", "--root", str(two_systems), "-k", words, "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert run.stderr.startswith(f"gameday: -k {words!r}: no word to match")
+    assert not (two_systems / "r").exists()
+
+
+def test_system_restricts_list_and_run_to_one_system(capsys: pytest.CaptureFixture[str], listable: Path) -> None:
+    run = gameday(capsys, "list", "--root", str(listable), "--system", "beta")
+    assert listed(run) == ["beta/db-down", "beta/slow-db"]
+    run = gameday(capsys, "list", "--root", str(listable), "--system", "beta", "-k", "db-down")
+    assert listed(run) == ["beta/db-down"]
+
+
+def test_an_unknown_system_is_bad_input_naming_the_known_ones_and_nothing_starts(
+        capsys: pytest.CaptureFixture[str], two_systems: Path) -> None:
+    run = gameday(capsys, "run", "--root", str(two_systems), "--system", "gamma", "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert run.stderr.splitlines() == ["gameday: --system 'gamma': no such system (known: alpha, beta; "
+                                       "`gameday list` shows them)"]
+    assert not (two_systems / "r").exists()
+
+
+def test_lanes_get_exact_keys_so_two_systems_same_name_stay_apart(capsys: pytest.CaptureFixture[str],
+                                                                   two_systems: Path) -> None:
+    from harness.cli import _selected
+
+    args = build_parser().parse_args(["run", "--root", str(two_systems), "--only", "beta/db-down,alpha/storm"])
+    assert [s.key for s in _selected(args)] == ["beta/db-down", "alpha/storm"]
+    args = build_parser().parse_args(["run", "--root", str(two_systems), "--only", "db-down"])
+    with pytest.raises(BadInput, match="--only: no scenario db-down"):
+        _selected(args)
+
+
+@pytest.mark.parametrize("command", ["check", "shell"])
+def test_check_and_shell_ask_which_system_when_there_are_two(capsys: pytest.CaptureFixture[str], two_systems: Path,
+                                                            command: str) -> None:
+    argv = [command, *(["app"] if command == "shell" else []), "--root", str(two_systems)]
+    if command == "shell":
+        argv += ["--report", str(two_systems / "reports")]
+    run = gameday(capsys, *argv)
+    assert run.returncode == 2, run
+    assert run.stderr.splitlines() == ["gameday: which system? 2 found (alpha, beta): give --system NAME or "
+                                       "--stack FILE"]
+
+
+def test_build_without_a_stack_takes_every_systems_stack_and_reads_them_all_first(
+        capsys: pytest.CaptureFixture[str], two_systems: Path) -> None:
+    run = gameday(capsys, "build", "--root", str(two_systems))
+    assert run.returncode == 2, run  # the fake systems' stack files do not exist: refused before any build
+    assert run.stderr.startswith(f"gameday: {two_systems / 'stack' / 'alpha' / 'stack.toml'}: cannot read")
+    run = gameday(capsys, "check", "--root", str(two_systems), "--system", "beta")
+    assert run.returncode == 2, run
+    assert run.stderr.startswith(f"gameday: {two_systems / 'stack' / 'beta' / 'stack.toml'}: cannot read")
+
+
+def test_train_refuses_an_exercise_naming_a_bare_name_two_systems_share(capsys: pytest.CaptureFixture[str],
+                                                                        two_systems: Path) -> None:
+    exercises = two_systems / "drills" / "onboarding"
+    exercises.mkdir(parents=True)
+    (exercises / "outage.toml").write_text('# which db-down?\nscenario = "db-down"\n')
+    run = gameday(capsys, "train", "--random", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert run.stderr.splitlines() == [f"gameday: {exercises / 'outage.toml'}:2: scenario 'db-down' is ambiguous: "
+                                       "alpha/db-down, beta/db-down; give the whole key"]
+    assert not (two_systems / "r").exists()
+
+
+def test_train_picks_a_scenario_by_key_when_two_systems_share_its_name(capsys: pytest.CaptureFixture[str],
+                                                                       two_systems: Path) -> None:
+    run = gameday(capsys, "train", "db-down", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run
+    assert "scenario 'db-down' is ambiguous: alpha/db-down, beta/db-down" in run.stderr
+    run = gameday(capsys, "train", "beta/db-down", "--root", str(two_systems), "--report", str(two_systems / "r"))
+    assert run.returncode == 2, run  # found; then refused because the fake system's stack does not exist
+    assert run.stderr.startswith(f"gameday: {two_systems / 'stack' / 'beta' / 'stack.toml'}: cannot read"), run

@@ -8,7 +8,7 @@ import pytest
 
 from harness.gameday import make_plans
 from harness.runbook.commands import PlanStep, Typed, command_lines, match_plan, runs_line, split_command, steps_of
-from harness.scenario import get_scenario, load_scenarios
+from harness.scenarios import get_scenario, load_scenarios
 from harness.train.session import plan_steps
 
 FIX = """\

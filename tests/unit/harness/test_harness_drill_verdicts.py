@@ -17,7 +17,7 @@ import pytest
 from harness.drill import DrillResult
 from harness.errors import ExecError
 from harness.journal import DrillFinished, FaultRecorded, FindingRecorded, Journal, PhaseStarted
-from harness.scenario import DrillContext, HealthCheck, Observation, Scenario
+from harness.scenarios import DrillContext, HealthCheck, Observation, Scenario
 from harness.testing import (
     Answer,
     FakeClock,
@@ -107,7 +107,8 @@ def shop(tmp_path: Path, *, diagnosis: Answer | None = None, fix: Answer | None 
     app.on("check-app", lambda cmd: (0, "status: degraded\n" if fault.broken else "status: ok\n", ""))
     app.on("check-data", verification)
     db = FakeHost("db", clock=clock).on("start-db", fix or (lambda cmd: fault.repair()), takes=fix_takes)
-    stack = FakeStack(fake_definition("shop", ["db", "app"]), [app, db], faults=[fault], clock=clock)
+    definition = fake_definition("shop", ["db", "app"], default_host="app")
+    stack = FakeStack(definition, [app, db], faults=[fault], clock=clock)
     runbook = tmp_path / "RUNBOOK.md"
     runbook.write_text(RUNBOOK, encoding="utf-8")
     return Shop(clock, fault, app, db, stack, runbook, Journal(tmp_path / "journal.jsonl"))
@@ -126,7 +127,8 @@ def flag_down(drill: DrillContext) -> Iterator[None]:
 def scenario(runbook: Path, *, fixture: Callable[[DrillContext], Iterator[None]] = flag_down,
              **changes: object) -> Scenario:
     values: dict[str, object] = {
-        "id": FAULT, "title": "the database is down", "stack": Path("fake-stack.toml"), "runbook": runbook,
+        "system": "shop", "name": FAULT, "title": "the database is down", "stack": Path("fake-stack.toml"),
+        "runbook": runbook,
         "section": SECTION, "severity": "P0", "detect_within": 10.0, "recover_within": RECOVER_BUDGET,
         "fixture": fixture, "observation": Observation(health=health, probe_interval=INTERVAL),
         "steady_consecutive": 5}

@@ -18,7 +18,7 @@ import pytest
 
 from harness.observe.probe import HealthProbe, http_check, next_start
 from harness.observe.samples import ProbeSample, RequestSample, SampleLog
-from harness.observe.traffic import ERROR_ACTION, SyntheticTraffic
+from harness.observe.traffic import ERROR_ACTION, Attempt, Journey, JourneyContext, SyntheticTraffic
 from harness.observe.verdict import traffic_stats
 
 WAIT = 3.0  # upper bound for any wait in this file; a passing test never gets near it
@@ -277,15 +277,11 @@ def test_probe_with_http_check_sees_the_server_go_down(server: TinyServer) -> No
 
 # SyntheticTraffic
 
-def counting_journey(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
+def counting_journey(user: JourneyContext) -> Attempt:
     """Each user counts its own steps in its state; the action names the step."""
-    n = int(str(state.get("n", 0))) + 1
-    state["n"] = n
-    state.setdefault("clients", set())
-    clients = state["clients"]
-    assert isinstance(clients, set)
-    clients.add(id(client))
-    return f"step-{n}", True, 200
+    n = int(str(user.state.get("n", 0))) + 1
+    user.state["n"] = n
+    return Attempt(f"step-{n}", True, 200)
 
 
 def by_user(samples: list[RequestSample]) -> dict[str, list[RequestSample]]:
@@ -298,9 +294,9 @@ def by_user(samples: list[RequestSample]) -> dict[str, list[RequestSample]]:
 def test_each_user_keeps_its_own_state_and_all_share_one_client() -> None:
     clients: list[httpx.Client] = []
 
-    def journey(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
-        clients.append(client)
-        return counting_journey(client, user, state)
+    def journey(user: JourneyContext) -> Attempt:
+        clients.append(user.http)
+        return counting_journey(user)
 
     traffic = SyntheticTraffic(journey, ["ann", "bob", "cy"], pace=0.005, request_timeout=1.5)
     with traffic:
@@ -315,11 +311,86 @@ def test_each_user_keeps_its_own_state_and_all_share_one_client() -> None:
     assert clients[0].is_closed  # closed on stop
 
 
+def test_a_journey_that_never_speaks_http_gets_no_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[object] = []
+    real = httpx.Client
+
+    def counted(*args: object, **kwargs: object) -> httpx.Client:
+        made.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(httpx, "Client", counted)
+
+    def enqueue_then_poll(user: JourneyContext) -> Attempt:
+        if "job" not in user.state:
+            user.state["job"] = f"job-{user.user}"
+            return Attempt("enqueue", True, detail=str(user.state["job"]))
+        return Attempt("poll", user.user != "slow", detail="still queued" if user.user == "slow" else "done")
+
+    with SyntheticTraffic(enqueue_then_poll, ["fast", "slow"], pace=0.005) as traffic:
+        assert traffic.wait_until(lambda s: all(len(v) >= 2 for v in by_user(s).values()) and len(by_user(s)) == 2,
+                                  timeout=WAIT)
+    users = by_user(traffic.samples())
+    assert [(s.action, s.ok, s.status) for s in users["fast"][:2]] == [("enqueue", True, None), ("poll", True, None)]
+    assert [(s.action, s.ok) for s in users["slow"][:2]] == [("enqueue", True), ("poll", False)]
+    assert made == []
+
+
+class FakeHost:
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, float]] = []
+
+    def exec(self, command: str, *, timeout: float) -> str:
+        self.commands.append((command, timeout))
+        return "PONG"
+
+
+class FakeStack:
+    def __init__(self) -> None:
+        self.hosts = {"redis": FakeHost()}
+
+    def host(self, name: str) -> FakeHost:
+        return self.hosts[name]
+
+
+def test_a_step_runs_commands_on_the_journeys_stack_bounded_by_the_request_timeout() -> None:
+    stack = FakeStack()
+
+    def ping(user: JourneyContext) -> Attempt:
+        answer = user.run("redis", "redis-cli ping")
+        return Attempt("ping", answer == "PONG", detail=str(answer))
+
+    with SyntheticTraffic(Journey(ping, stack), ["a"], pace=0.005, request_timeout=2.5) as traffic:  # type: ignore[arg-type]
+        assert traffic.wait_until(lambda s: len(s) >= 2, timeout=WAIT)
+    assert all(s.ok and s.action == "ping" for s in traffic.samples())
+    assert stack.hosts["redis"].commands[0] == ("redis-cli ping", 2.5)
+
+
+def test_a_journey_without_a_stack_that_asks_for_one_fails_that_attempt_only() -> None:
+    def needs_stack(user: JourneyContext) -> Attempt:
+        user.run("app", "true")
+        return Attempt("run", True)
+
+    with SyntheticTraffic(needs_stack, ["a"], pace=0.005) as traffic:
+        assert traffic.wait_until(lambda s: len(s) >= 2, timeout=WAIT)
+    assert {(s.action, s.ok) for s in traffic.samples()} == {(ERROR_ACTION, False)}
+
+
+def test_a_step_that_returns_something_else_than_an_attempt_is_a_failed_attempt() -> None:
+    def old_style(user: JourneyContext) -> Attempt:
+        return ("get", True, 200)  # type: ignore[return-value]
+
+    with SyntheticTraffic(old_style, ["a"], pace=0.005) as traffic:
+        assert traffic.wait_until(lambda s: len(s) >= 1, timeout=WAIT)
+    assert traffic.samples()[0].action == ERROR_ACTION
+    assert not traffic.samples()[0].ok
+
+
 def test_journey_that_raises_is_a_failed_error_request_and_the_user_goes_on() -> None:
-    def journey(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
-        if user == "bad":
+    def journey(user: JourneyContext) -> Attempt:
+        if user.user == "bad":
             raise httpx.ConnectError("refused")
-        return "get", True, 200
+        return Attempt("get", True, 200)
 
     with SyntheticTraffic(journey, ["good", "bad"], pace=0.005) as traffic:
         assert traffic.wait_until(lambda s: len(by_user(s).get("bad", [])) >= 3, timeout=WAIT)
@@ -377,9 +448,8 @@ def test_traffic_refuses_bad_users_and_bounds() -> None:
 
 
 def test_real_requests_that_fail_count_against_the_users_who_made_them(server: TinyServer) -> None:
-    def journey(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
-        response = client.get(server.url, params={"user": user})
-        return "health", response.is_success, response.status_code
+    def journey(user: JourneyContext) -> Attempt:
+        return Attempt.http("health", user.http.get(server.url, params={"user": user.user}))
 
     with SyntheticTraffic(journey, ["ann", "bob"], pace=0.005) as traffic:
         assert traffic.wait_until(lambda s: len(by_user(s)) == 2, timeout=WAIT)

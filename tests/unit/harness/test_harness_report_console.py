@@ -30,8 +30,8 @@ def test_live_progress_prints_phases_only_and_plain_lines_off_a_terminal() -> No
     live(PhaseStarted("db-down", "inject", 1.25))
     live(FaultRecorded("db-down", "service-stopped", "injected", "x", 1.3))
     live(PhaseStarted("db-down", "fix", 2.5))
-    assert stream.getvalue().splitlines() == ["  db-down            inject     t=  1.2s",
-                                              "  db-down            fix        t=  2.5s"]
+    assert stream.getvalue().splitlines() == [f"  {'db-down':<28} inject     t=  1.2s",
+                                              f"  {'db-down':<28} fix        t=  2.5s"]
     assert "\r" not in stream.getvalue()
 
 
@@ -43,8 +43,8 @@ def test_live_progress_prints_each_drill_with_its_findings_when_it_ends() -> Non
     live(DrillFinished("db-down", "db-down", "passed", (), METRICS, 9.0))
     live(DrillFinished("pool#1", "pool-exhausted", "failed", ("fix-failed",), None, 12.0))
     assert stream.getvalue().splitlines() == [
-        "  db-down            PASSED         detect 0.6s, recover 1.4s",
-        "  pool-exhausted     FAILED",
+        f"  {'db-down':<28} PASSED         detect 0.6s, recover 1.4s",
+        f"  {'pool-exhausted':<28} FAILED",
         "      fix-failed: 6b[3] (RUNBOOK.md:450): no recovery",
         "          expected: ok",
         "          seen: 503",

@@ -27,7 +27,7 @@ from harness.journal import (
     StepRecorded,
 )
 from harness.report import HTML_NAME
-from harness.report.history import INDEX_NAME, discover, render_index, write_index
+from harness.report.history import INDEX_NAME, discover, render_index, trend_keys, write_index
 from harness.report.html import environment, render_html, timeline
 from harness.report.model import build_view
 from harness.report.text import seconds
@@ -311,11 +311,41 @@ def test_seconds_reads_well() -> None:
 # -- history -----------------------------------------------------------------------------------
 
 
-def write_gameday(folder: Path, run_id: str, at: str, *, passed: bool, ttr: float) -> None:
+def write_gameday(folder: Path, run_id: str, at: str, *, passed: bool, ttr: float,
+                  scenarios: tuple[str, ...] = ("db-down",)) -> None:
     journal = Journal(folder / "journal.jsonl")
-    journal.write(GamedayStarted(run_id, ("db-down",), "0.1.0", at=at))
-    for event in drill_events("db-down", "db-down", passed=passed, at=at, ttr_fix=ttr):
-        journal.write(event)
+    journal.write(GamedayStarted(run_id, scenarios, "0.1.0", at=at))
+    for scenario in scenarios:
+        for event in drill_events(scenario, scenario, passed=passed, at=at, ttr_fix=ttr):
+            journal.write(event)
+
+
+def trend_names(root: Path) -> list[str]:
+    page = parse(render_index(root))
+    return [row.find_all("th")[0].text().strip() for row in page.root.find_all("tr", "trend-row")]
+
+
+def test_trends_are_by_key_so_two_systems_db_down_are_two_trends(tmp_path: Path) -> None:
+    write_gameday(tmp_path / "gameday-20261123-100000", "run-c", "2026-11-23T10:00:00.000+00:00", passed=True,
+                  ttr=1.5, scenarios=("chatkit/db-down", "redis-chat/db-down"))
+    assert trend_names(tmp_path) == ["chatkit/db-down", "redis-chat/db-down"]
+
+
+def test_an_old_journals_bare_name_joins_the_one_key_of_that_name(tmp_path: Path) -> None:
+    write_gameday(tmp_path / "gameday-20261120-100000", "run-a", "2026-11-20T10:00:00.000+00:00", passed=True,
+                  ttr=1.5, scenarios=("db-down", "pool-exhausted"))
+    write_gameday(tmp_path / "gameday-20261123-100000", "run-c", "2026-11-23T10:00:00.000+00:00", passed=False,
+                  ttr=0.0, scenarios=("chatkit/db-down",))
+    assert trend_names(tmp_path) == ["chatkit/db-down", "pool-exhausted"]
+    page = parse(render_index(tmp_path))
+    row = page.root.find_all("tr", "trend-row")[0]
+    assert [c.attrs["title"].rsplit(": ", 1)[1] for c in row.find_all("span", "chip")] == ["passed", "failed"]
+
+
+def test_a_bare_name_two_systems_share_stays_a_trend_of_its_own() -> None:
+    assert trend_keys(["db-down", "chatkit/db-down", "redis-chat/db-down", "storm"]) == {
+        "db-down": "db-down", "chatkit/db-down": "chatkit/db-down", "redis-chat/db-down": "redis-chat/db-down",
+        "storm": "storm"}
 
 
 @pytest.fixture

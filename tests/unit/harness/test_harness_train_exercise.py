@@ -9,8 +9,15 @@ import pytest
 from harness.errors import BadInput
 from harness.runbook.commands import PlanStep
 from harness.runbook.model import Phase
-from harness.scenario import load_scenarios
-from harness.train.exercise import DEFAULT_TIME_LIMIT, Exercise, check_scenarios, load_exercise, load_exercises, pick
+from harness.scenarios import load_scenarios
+from harness.train.exercise import (
+    DEFAULT_TIME_LIMIT,
+    Exercise,
+    load_exercise,
+    load_exercises,
+    pick,
+    resolve_scenarios,
+)
 from harness.train.hints import build_hints, format_hint
 
 REPO = Path(__file__).resolve().parents[3]
@@ -29,11 +36,13 @@ def refused(path: Path) -> str:
     return str(caught.value)
 
 
-def test_the_shipped_exercises_load_and_name_registered_scenarios() -> None:
+def test_the_shipped_exercises_load_and_name_registered_scenarios_by_key() -> None:
     exercises = load_exercises(ONBOARDING)
-    known = [s.id for s in load_scenarios(["scenarios"])]
-    check_scenarios(exercises, known)
-    assert {"secret-missing", "db-down"} <= {e.scenario for e in exercises}
+    known = [s.key for s in load_scenarios(["scenarios"])]
+    assert {"chatkit/secret-missing", "chatkit/db-down"} <= {e.scenario for e in exercises}  # as written: keys
+    assert resolve_scenarios(exercises, known) == exercises
+    assert {e.name for e in exercises} >= {"chatkit/secret-missing", "chatkit/db-down"}
+    assert {e.system for e in exercises} == {"chatkit"}
     for exercise in exercises:
         assert exercise.page, f"{exercise.path}: give the trainee a reporter's words"
         assert 60 <= exercise.time_limit <= 1800
@@ -73,23 +82,67 @@ def test_hints_must_be_a_list_of_texts(tmp_path: Path) -> None:
 def test_an_exercise_for_an_unknown_scenario_is_refused_at_its_line(tmp_path: Path) -> None:
     path = write(tmp_path, '# about\nscenario = "no-such"\n')
     with pytest.raises(BadInput, match=rf"^{path}:2: unknown scenario 'no-such'"):
-        check_scenarios([load_exercise(path)], ["db-down"])
+        resolve_scenarios([load_exercise(path)], ["chatkit/db-down"])
 
 
 def test_two_exercises_for_one_scenario_are_refused(tmp_path: Path) -> None:
-    write(tmp_path, 'scenario = "db-down"\n', "a.toml")
+    write(tmp_path, 'scenario = "chatkit/db-down"\n', "a.toml")
     write(tmp_path, 'scenario = "db-down"\n', "b.toml")
-    with pytest.raises(BadInput, match="already has an exercise"):
-        load_exercises(tmp_path)
+    with pytest.raises(BadInput, match=r"b.toml:1: scenario 'chatkit/db-down' already has an exercise"):
+        resolve_scenarios(load_exercises(tmp_path), ["chatkit/db-down"])
 
 
-def test_a_scenario_is_picked_by_id_or_exercise_name_and_one_without_a_file_gets_defaults(tmp_path: Path) -> None:
-    exercises = [load_exercise(write(tmp_path, 'scenario = "db-down"\ntime_limit = "2m"\n', "database.toml"))]
-    assert pick(exercises, "db-down", ["db-down", "x-y"]).time_limit == 120
-    assert pick(exercises, "database", ["db-down"]).scenario == "db-down"
-    assert pick(exercises, "x-y", ["db-down", "x-y"]) == Exercise("x-y", "x-y")
+KEYS = ["alpha/db-down", "alpha/storm", "beta/db-down"]
+
+
+def system_folder(tmp_path: Path, system: str, name: str, text: str) -> Path:
+    (tmp_path / system).mkdir(exist_ok=True)
+    return write(tmp_path / system, text, name)
+
+
+def test_exercises_are_found_in_system_folders_and_named_by_system(tmp_path: Path) -> None:
+    system_folder(tmp_path, "alpha", "db-down.toml", 'scenario = "alpha/db-down"\n')
+    system_folder(tmp_path, "beta", "db-down.toml", 'scenario = "beta/db-down"\n')
+    write(tmp_path, 'scenario = "storm"\n', "storm.toml")
+    (tmp_path / ".hidden").mkdir()
+    write(tmp_path / ".hidden", 'scenario = "x"\n', "x.toml")
+    exercises = resolve_scenarios(load_exercises(tmp_path), KEYS)
+    assert [(e.name, e.system, e.scenario) for e in exercises] == [
+        ("storm", "", "alpha/storm"), ("alpha/db-down", "alpha", "alpha/db-down"),
+        ("beta/db-down", "beta", "beta/db-down")]
+
+
+def test_a_bare_name_in_a_system_folder_is_that_systems_scenario(tmp_path: Path) -> None:
+    system_folder(tmp_path, "beta", "outage.toml", 'scenario = "db-down"\n')
+    (exercise,) = resolve_scenarios(load_exercises(tmp_path), KEYS)
+    assert exercise.scenario == "beta/db-down"
+
+
+def test_an_exercise_naming_an_ambiguous_bare_name_is_refused_at_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, '# which one?\nscenario = "db-down"\n', "outage.toml")
+    with pytest.raises(BadInput) as caught:
+        resolve_scenarios(load_exercises(tmp_path), KEYS)
+    assert str(caught.value) == (f"{path}:2: scenario 'db-down' is ambiguous: alpha/db-down, beta/db-down; "
+                                 "give the whole key")
+    system_folder(tmp_path, "gamma", "outage.toml", 'scenario = "db-down"\n')  # gamma has no db-down of its own
+    path.unlink()
+    with pytest.raises(BadInput, match=r"gamma/outage\.toml:1: scenario 'db-down' is ambiguous"):
+        resolve_scenarios(load_exercises(tmp_path), KEYS)
+
+
+def test_a_scenario_is_picked_by_key_name_or_exercise_name_and_one_without_a_file_gets_defaults(
+        tmp_path: Path) -> None:
+    system_folder(tmp_path, "alpha", "database.toml", 'scenario = "db-down"\ntime_limit = "2m"\n')
+    exercises = resolve_scenarios(load_exercises(tmp_path), KEYS)
+    assert pick(exercises, "alpha/db-down", KEYS).time_limit == 120
+    assert pick(exercises, "alpha/database", KEYS).scenario == "alpha/db-down"
+    assert pick(exercises, "database", KEYS).scenario == "alpha/db-down"
+    assert pick(exercises, "storm", KEYS) == Exercise("alpha/storm", "alpha/storm", system="alpha")
+    assert pick(exercises, "beta/db-down", KEYS) == Exercise("beta/db-down", "beta/db-down", system="beta")
+    with pytest.raises(BadInput, match="scenario 'db-down' is ambiguous"):
+        pick(exercises, "db-down", KEYS)
     with pytest.raises(BadInput, match="unknown exercise or scenario 'nope'"):
-        pick(exercises, "nope", ["db-down"])
+        pick(exercises, "nope", KEYS)
 
 
 def test_hints_come_in_order_exercise_then_diagnosis_then_fix_then_verification() -> None:

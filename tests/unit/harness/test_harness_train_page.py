@@ -10,7 +10,7 @@ import pytest
 from harness.gameday import make_plans
 from harness.observe.samples import ProbeSample, RequestSample
 from harness.runbook.commands import command_lines
-from harness.scenario import Scenario, load_scenarios
+from harness.scenarios import Scenario, load_scenarios
 from harness.train.exercise import load_exercises
 from harness.train.page import forbidden_words, leaks, observe, page_text, scrub
 
@@ -54,7 +54,7 @@ def page_for(scenario: Scenario, note: str = "") -> tuple[str, list[str]]:
                      severity=scenario.severity, symptoms=symptoms, since=NOW - timedelta(seconds=4), now=NOW,
                      probe_interval=0.2, users=3, note=note, time_limit=600, forbidden=forbidden)
     fix_lines = [line for p in plan.fixes for line in command_lines(p.step.code)]
-    return text, [scenario.id, scenario.title, scenario.section, *plan.section_titles, *fix_lines]
+    return text, [scenario.key, scenario.name, scenario.title, scenario.section, *plan.section_titles, *fix_lines]
 
 
 def test_no_scenarios_page_names_its_scenario_section_or_fix(scenarios: list[Scenario]) -> None:

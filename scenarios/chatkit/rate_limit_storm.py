@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 
 from harness.faults.storm import HttpStorm
-from harness.scenario import DrillContext
+from harness.scenarios import DrillContext
 from scenarios.chatkit import APP_PORT, chatkit_scenario
 
 BOT = "bot-scraper-7"

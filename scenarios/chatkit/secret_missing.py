@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 
 from harness.faults.envfile import EnvFileChange
-from harness.scenario import DrillContext
+from harness.scenarios import DrillContext
 from scenarios.chatkit import APP_PORT, ENV_FILE, RESTART, chatkit_scenario
 
 

@@ -1,4 +1,5 @@
-"""The gameday drills of the reference stack: one test per scenario (`pytest drills/ -k db-down`)."""
+"""The gameday drills of every system the project has: one test per scenario, by key
+(`pytest drills/ -k chatkit/db-down`, `-k db-down`, `-k chatkit`, `-m p0`)."""
 
 from __future__ import annotations
 

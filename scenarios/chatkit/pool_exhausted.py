@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from harness.faults.hog import ConnectionHog
-from harness.scenario import DrillContext
+from harness.scenarios import DrillContext
 from scenarios.chatkit import chatkit_scenario
 
 LEAKED_CONNECTIONS = 40  # more than max_connections (30): the leak takes every slot it can

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from harness.faults.service import ServiceStopped
-from harness.scenario import DrillContext
+from harness.scenarios import DrillContext
 from scenarios.chatkit import chatkit_scenario
 
 

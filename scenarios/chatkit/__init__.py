@@ -1,6 +1,7 @@
-"""What every ChatKit scenario shares: where the stack and runbook are, how to watch the stack
-(its health check and a few synthetic users logging in, chatting and saving chats), and the
-values the runbook's placeholders need."""
+"""The ChatKit system: what every ChatKit scenario shares (where the stack and runbook are, how to
+watch the stack: its health check and a few synthetic users logging in, chatting and saving
+chats, and the values the runbook's placeholders need). Each scenario is a module of this
+package; discovery imports them all (harness.systems)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from harness.observe.probe import http_check
-from harness.observe.traffic import Journey
-from harness.scenario import DrillContext, HealthCheck, Observation, scenario
+from harness.observe.traffic import Attempt, Journey, JourneyContext
+from harness.scenarios import DrillContext, HealthCheck, Observation, scenario
 from harness.stack.stack import Stack
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack" / "chatkit" / "stack.toml"
 RUNBOOK = ROOT / "stack" / "chatkit" / "RUNBOOK.md"
 APP_PORT = 8000
@@ -53,16 +54,17 @@ def journey(stack: Stack) -> Journey:
     again when the session is refused (after a key rotation, say)."""
     base = app_url(stack)
 
-    def step(client: httpx.Client, user: str, state: dict[str, object]) -> tuple[str, bool, int | None]:
+    def step(user: JourneyContext) -> Attempt:
+        state, client = user.state, user.http
         token = state.get("token")
         if not token:
-            response = client.post(f"{base()}/auth/login", json={"user_id": user})
+            response = client.post(f"{base()}/auth/login", json={"user_id": user.user})
             if response.status_code == 200:
                 state["token"] = response.json()["token"]
-            return "login", response.status_code == 200, response.status_code
+            return Attempt.http("login", response, ok=response.status_code == 200)
         turn = int(str(state.get("turn", 0))) + 1
         state["turn"] = turn
-        headers = {"Authorization": f"Bearer {token}", "X-Request-ID": f"{user}-{turn}"}
+        headers = {"Authorization": f"Bearer {token}", "X-Request-ID": f"{user.user}-{turn}"}
         if turn % SAVE_EVERY == 0:
             response = client.post(f"{base()}/chat/save", headers=headers,
                                    json={"title": f"chat {turn}", "messages": [{"role": "user", "text": "hi"}]})
@@ -72,9 +74,9 @@ def journey(stack: Stack) -> Journey:
             action, ok = "chat", response.status_code == 200
         if response.status_code == 401:
             state.pop("token", None)
-        return action, ok, response.status_code
+        return Attempt.http(action, response, ok=ok)
 
-    return step
+    return Journey(step, stack)
 
 
 WATCH = Observation(health=health, journey=journey, users=3, pace=1.5, probe_interval=0.2)
