@@ -31,6 +31,7 @@ SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 8_000  # per recorded text: head and tail kept
 TRUNCATION_MARK = "\n[... {n} characters cut ...]\n"
 _SURROGATES = re.compile("[\ud800-\udfff]")
+MAX_NUMBER = 1e15  # seconds, counts, exit codes: anything larger is not a record of a drill (and overflows maths)
 MAX_DEPTH = 32  # nesting of arrays and objects in one line: a real event nests 4 deep at most
 
 E = TypeVar("E")
@@ -188,8 +189,8 @@ class LogFormat(Generic[E]):
 
 def _finite(text: str) -> float:
     value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:40]} is out of range")
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise ValueError(f"number {text[:40]} is out of range (at most {MAX_NUMBER:g} either way)")
     return value
 
 
@@ -220,11 +221,8 @@ def _check(value: Any, depth: int) -> None:
             if isinstance(key, str) and not _is_text(key):
                 raise ValueError("a key holds a lone surrogate (U+D800 to U+DFFF), which is not text")
             _check(item, depth + 1)
-    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > _MAX_INT:
-        raise ValueError("an integer out of range")
-
-
-_MAX_INT = 2**63
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise ValueError(f"number {str(value)[:40]} is out of range (at most {MAX_NUMBER:g} either way)")
 
 
 def _is_text(text: str) -> bool:

@@ -43,7 +43,13 @@ def _read_folder(folder: Path, journals: Sequence[Path], skipped: list[str]) -> 
             skipped.append(note)
     if not loaded:
         return None
-    return build_gameday(loaded)
+    try:
+        return build_gameday(loaded)
+    except Exception as exc:  # events well-formed one by one, not together: never break the index
+        note = f"{folder.name}: skipped, its journals do not make a gameday ({type(exc).__name__}: {exc})"
+        log.warning("history: %s", note)
+        skipped.append(note)
+        return None
 
 
 def _after_path(message: str, journal: Path) -> str:

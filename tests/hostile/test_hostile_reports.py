@@ -276,6 +276,12 @@ CASES = [
     pytest.param(rep("rep_infinity.jsonl", 2, f"{J}/rep_infinity.jsonl:3: ", "Infinity"), id="infinity"),
     pytest.param(rep("rep_huge_number.jsonl", 2, f"{J}/rep_huge_number.jsonl:3: ", "out of range"),
                  id="number-beyond-float"),
+    pytest.param(rep("rep_extreme_numbers.jsonl", 1, "1 of 1 drill(s) did not pass"),
+                 id="extreme-but-finite-numbers-and-bad-dates"),
+    pytest.param(Case(("report", "@T/big.jsonl", "--out", "@T/out"), 2, ("@T/big.jsonl:1: ", "out of range"), "@T/out",
+                      make=lambda t: (t / "big.jsonl").write_text(
+                          (CORPUS / "journals" / "rep_extreme_numbers.jsonl").read_text().replace("1e+14", "1e+308"))),
+                 id="number-that-overflows-arithmetic"),
     pytest.param(rep("rep_lone_surrogate.jsonl", 2, f"{J}/rep_lone_surrogate.jsonl:2: ", "lone surrogate"),
                  id="lone-surrogate"),
     pytest.param(Case(("report", "@T/deep.jsonl", "--out", "@T/out"), 2, ("@T/deep.jsonl:2: ", "nested deeper"),
