@@ -50,7 +50,8 @@ def journal(source: str, *events: Event, folder: str = "") -> JournalEvents:
 def test_the_same_drill_id_in_two_journals_is_two_drills_each_with_its_own_verdict() -> None:
     view = build_gameday([
         journal("gw0.jsonl", start("db-down#1"), finish("db-down#1")),
-        journal("gw1.jsonl", start("db-down#1"), finish("db-down#1", Verdict.FAILED, findings=(FindingKind.FIX_FAILED,))),
+        journal("gw1.jsonl", start("db-down#1"),
+                finish("db-down#1", Verdict.FAILED, findings=(FindingKind.FIX_FAILED,))),
     ])
     assert [d.verdict for d in view.drills] == [Verdict.PASSED, Verdict.FAILED]
     assert [d.name for d in view.drills] == ["db-down#1 (gw0.jsonl)", "db-down#1 (gw1.jsonl)"]
