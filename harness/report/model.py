@@ -8,6 +8,7 @@ against golden copies.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -374,23 +375,28 @@ T = TypeVar("T")
 
 def bounded(value: T) -> T:
     """`value` (an event, a tuple, a text) with every text in it bounded; the same object when nothing was too long."""
-    out: object
+    out: object = value
     if isinstance(value, str):
-        out = bound(value)
+        out = bound(value) if len(value) > MAX_RENDERED_CHARS else value
     elif isinstance(value, tuple):
-        items = tuple(bounded(v) for v in value)
+        items = tuple(v if isinstance(v, int | float | None) else bounded(v) for v in value)
         out = value if all(a is b for a, b in zip(items, value, strict=True)) else items
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         changes = {}
-        for f in dataclasses.fields(value):
-            old = getattr(value, f.name)
+        for name in _field_names(type(value)):
+            old = getattr(value, name)
+            if isinstance(old, int | float | None):
+                continue
             new = bounded(old)
             if new is not old:
-                changes[f.name] = new
+                changes[name] = new
         out = dataclasses.replace(value, **changes) if changes else value
-    else:
-        out = value
     return typing.cast(T, out)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def verified_sections(drills: Iterable[DrillView]) -> tuple[SectionVerified, ...]:
