@@ -99,7 +99,7 @@ def _impact(drill: DrillView) -> str:
         return "\n".join(out) + "\n"
     share = f" ({m.requests_failed / m.requests_total:.1%})" if m.requests_total else " (no synthetic traffic)"
     users = (f"{len(m.users_affected)} synthetic user{'s' if len(m.users_affected) != 1 else ''} "
-             f"({', '.join(m.users_affected)})" if m.users_affected else "none")
+             f"({prose(', '.join(m.users_affected))})" if m.users_affected else "none")
     after = "not measured" if m.success_ratio_after_recovery is None else f"{m.success_ratio_after_recovery:.1%}"
     out += [
         f"- **Time degraded**: {tenths(m.time_degraded)} in which the health probe or the synthetic users saw "

@@ -194,3 +194,23 @@ def test_a_run_marks_its_reports_root_and_a_re_render_only_writes_the_index_ther
     (root / "index.html").unlink()
     write_reports([root / "g1" / "journal.jsonl"], root / "g1", claim_root=False)
     assert (root / "index.html").is_file()
+
+
+def test_a_post_mortem_shown_by_a_commonmark_renderer_runs_no_html_from_the_journal() -> None:
+    from markdown_it import MarkdownIt
+
+    from harness.journal import FaultRecorded, Metrics
+    from harness.vocabulary import FaultAction
+
+    evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
+    metrics = Metrics(True, False, 1.0, 1.0, None, None, 1.0, 10.0, 60.0, 3, 1, (evil,), None, ())
+    events: list[Event] = [
+        DrillStarted("d", evil, evil, evil, evil, Priority.P0, 10.0, 60.0, 3, evil, mode=evil),
+        FaultRecorded("d", evil, FaultAction.INJECTED, evil, 1.0),
+        FindingRecorded("d", FindingKind.FIX_FAILED, evil, evil, evil, evil, evil),
+        DrillFinished("d", evil, Verdict.FAILED, (FindingKind.FIX_FAILED,), metrics, 5.0),
+    ]
+    (drill,) = build_view(events).drills
+    html = MarkdownIt("commonmark").render(render_postmortem(drill))
+    assert "<script" not in html
+    assert "<img" not in html
