@@ -104,10 +104,17 @@ def write_reports(journals: Sequence[Path], folder: Path, *, index: bool = True,
 def render_reports(journals: Sequence[Path], folder: Path, *, index: bool = True,
                    claim_root: bool = True) -> tuple[list[Path], GamedayView]:
     """write_reports, also returning the view the reports were rendered from (its verdicts give the exit code)."""
-    from harness.report.history import write_index
+    from harness.report.history import INDEX_NAME, write_index
     from harness.report.html import render_html
     from harness.report.markdown import render_postmortem
-    from harness.report.output import is_reports_root, mark_reports_root, prepare_folder, write_all
+    from harness.report.output import (
+        ReportOutputError,
+        check_destination,
+        is_reports_root,
+        mark_reports_root,
+        prepare_folder,
+        write_all,
+    )
     from harness.report.summary import render_json, render_junit
 
     loaded = load_journals(journals)
@@ -117,10 +124,18 @@ def render_reports(journals: Sequence[Path], folder: Path, *, index: bool = True
     outputs = {HTML_NAME: render_html(view), JSON_NAME: render_json(view), JUNIT_NAME: render_junit(view)}
     for drill, name in zip(view.drills, postmortem_names(view), strict=True):
         outputs[name] = render_postmortem(drill)
-    written = write_all({folder / name: redact(text) for name, text in outputs.items()})
     root = folder.resolve().parent
-    if index and (is_reports_root(root) or claim_root):
-        if claim_root:
-            mark_reports_root(root)
-        written.append(write_index(root))
+    refresh = index and (is_reports_root(root) or claim_root)
+    if refresh and not claim_root:
+        check_destination(root / INDEX_NAME)  # refused before any file is written
+    written = write_all({folder / name: redact(text) for name, text in outputs.items()})
+    if refresh:
+        try:
+            if claim_root:
+                mark_reports_root(root)
+            written.append(write_index(root))
+        except ReportOutputError as exc:
+            if not claim_root:
+                raise
+            log.warning("history index not refreshed: %s", exc)  # a run's own reports stand without it
     return written, view

@@ -100,6 +100,12 @@ def marked_root(tmp: Path, sibling: str | None = None, text: str | None = None) 
         (root / "gameday-bad" / "journal.jsonl").write_text(text)
 
 
+def index_symlink(tmp: Path) -> None:
+    marked_root(tmp)
+    (tmp / "precious.txt").write_text("do not overwrite\n")
+    (tmp / "reports" / "index.html").symlink_to(tmp / "precious.txt")
+
+
 def deep_json(tmp: Path) -> None:
     start = (CORPUS / "journals" / "rep_passed.jsonl").read_text().splitlines()[0]
     (tmp / "deep.jsonl").write_text(start + "\n" + '{"schema_version":1,"type":"Series","drill":' + "[" * 100_000
@@ -197,6 +203,10 @@ def agree_out(out: str) -> Callable[[Path], None]:
 def precious_untouched(tmp: Path) -> None:
     assert (tmp / "precious.txt").read_text() == "do not overwrite\n"
     assert (tmp / "out" / "report.html").is_symlink()
+
+
+def precious_kept(tmp: Path) -> None:
+    assert (tmp / "precious.txt").read_text() == "do not overwrite\n"
 
 
 def no_index_above(tmp: Path) -> None:
@@ -301,6 +311,9 @@ CASES = [
     pytest.param(Case(("report", f"{J}/rep_passed.jsonl", "--out", "@T/out"), 2,
                       ("@T/out/report.html: ", "symbolic link"), "@T/out", make=symlink_report,
                       check=precious_untouched), id="report-html-is-a-symlink"),
+    pytest.param(Case(("report", "@T/reports/gameday-new/journal.jsonl"), 2,
+                      ("@T/reports/index.html: ", "symbolic link"), "@T/reports", make=index_symlink,
+                      check=precious_kept), id="history-index-is-a-symlink"),
     pytest.param(Case(("report", f"{J}/rep_passed.jsonl", "--out", "@T/out"), 2,
                       ("@T/out/junit.xml: ", "symbolic link"), "@T/out", make=symlink_junit),
                  id="dangling-symlink-at-junit-xml"),

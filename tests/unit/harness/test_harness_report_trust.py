@@ -214,3 +214,13 @@ def test_a_post_mortem_shown_by_a_commonmark_renderer_runs_no_html_from_the_jour
     html = MarkdownIt("commonmark").render(render_postmortem(drill))
     assert "<script" not in html
     assert "<img" not in html
+
+
+def test_a_run_whose_index_is_a_symlink_keeps_its_own_reports_and_leaves_the_target(tmp_path: Path) -> None:
+    root = tmp_path / "reports"
+    journal_path = write_journal(root / "g1" / "journal.jsonl")
+    (tmp_path / "target.html").write_text("keep")
+    (root / "index.html").symlink_to(tmp_path / "target.html")
+    written = write_reports([journal_path], root / "g1")  # as `gameday run` does: the index is not worth the run
+    assert root / "g1" / "report.html" in written
+    assert (tmp_path / "target.html").read_text() == "keep"
