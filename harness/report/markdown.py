@@ -222,11 +222,14 @@ def _root_cause(drill: DrillView) -> str:
     if not injected:
         out.append("No fault was injected: the drill stopped before it got that far.")
         return "\n".join(out) + "\n"
+    verified: dict[str, list[str]] = {}
+    for record in drill.faults:
+        if record.action == FaultAction.VERIFIED:
+            verified.setdefault(record.fault, []).append(record.detail)
     for fault in injected:
         out.append(f"- Fault {code(fault.fault)}: {prose(fault.detail)}")
-        for record in drill.faults:
-            if record.fault == fault.fault and record.action == FaultAction.VERIFIED:
-                out.append(f"  - the harness confirmed it was in effect: {prose(record.detail)}")
+        for detail in verified.pop(fault.fault, ()):  # under the fault's first injection: linear in the records
+            out.append(f"  - the harness confirmed it was in effect: {prose(detail)}")
     return "\n".join(out) + "\n"
 
 

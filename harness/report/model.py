@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import typing
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -185,10 +186,10 @@ def build_gameday(journals: Sequence[JournalEvents]) -> GamedayView:
         for line, event in journal.events:
             if isinstance(event, GamedayStarted):
                 if not run_id:
-                    run_id, started_at = event.run_id, event.at
+                    run_id, started_at = bound(event.run_id), bound(event.at)
                 continue
             if isinstance(event, GamedayFinished):
-                finished_at, seconds = event.at, seconds + event.seconds
+                finished_at, seconds = bound(event.at), seconds + event.seconds
                 summaries.append((journal, line, event))
                 continue
             drill_id = getattr(event, "drill", None)
@@ -271,7 +272,7 @@ class _Drill:
     def view(self, label: str) -> DrillView:
         problems = self.problems()
         where = f"{self.journal.source}: " if self.journal.source else ""
-        problems = tuple(f"{where}drill {self.drill}: {p}" for p in problems)
+        problems = tuple(f"{where}drill {bound(self.drill)}: {p}" for p in problems)
         verdict = self.recorded or Verdict.INTERRUPTED
         if problems and verdict == Verdict.PASSED:
             verdict = Verdict.HARNESS_ERROR  # a journal that does not add up judges nothing
@@ -282,12 +283,12 @@ class _Drill:
         manual = [m for m in b.get(ManualChecklist, ()) if isinstance(m, ManualChecklist)]
         metrics = end.metrics if end else None
         return DrillView(
-            drill=self.drill, scenario=bound(self.scenario),
+            drill=bound(self.drill), scenario=bound(self.scenario),
             title=bound(start.title) if start else "(no DrillStarted in the journal)",
             severity=start.severity if start else Priority.P0,
             runbook=bound(start.runbook) if start else "", section=bound(start.section) if start else "",
             stack=bound(start.stack) if start else "", mode=bound(start.mode) if start else "",
-            started_at=start.at if start else "", finished_at=end.at if end else "",
+            started_at=bound(start.at) if start else "", finished_at=bound(end.at) if end else "",
             verdict=verdict,
             detect_budget=start.detect_within if start else (metrics.detect_budget if metrics else 0.0),
             recover_budget=start.recover_within if start else (metrics.recover_budget if metrics else 0.0),
@@ -297,7 +298,7 @@ class _Drill:
                            for f in b.get(FindingRecorded, ()) if isinstance(f, FindingRecorded)),
             steps=tuple(bounded(s) for s in b.get(StepRecorded, ()) if isinstance(s, StepRecorded)),
             faults=tuple(bounded(f) for f in b.get(FaultRecorded, ()) if isinstance(f, FaultRecorded)),
-            phases=tuple(p for p in b.get(PhaseStarted, ()) if isinstance(p, PhaseStarted)),
+            phases=tuple(bounded(p) for p in b.get(PhaseStarted, ()) if isinstance(p, PhaseStarted)),
             series=bounded(series[-1]) if series else None,
             manual=bounded(manual[-1].items) if manual else (),
             duration=end.t if end else 0.0,
@@ -321,7 +322,7 @@ def _labels(drills: Sequence[_Drill]) -> list[str]:
     for d in drills:
         key = (d.journal.source, d.drill)
         seen[key] = seen.get(key, 0) + 1
-        label = d.drill
+        label = bound(d.drill)
         if len(sources[d.drill]) > 1:
             label += f" ({d.journal.source or 'journal'})"
         if counts[key] > 1:
@@ -335,34 +336,41 @@ def _check_summaries(journals: Sequence[JournalEvents], summaries: Sequence[tupl
     """A gameday summary (GamedayFinished) must list the verdicts its drills recorded: it is checked
     against the drills of its own journal and of the journals beside it (same folder) that have no
     summary of their own (the lanes of a parallel run). Where they disagree, every drill concerned
-    gets a problem; a verdict the summary lists for a drill that is not there becomes a drill of its
-    own, with that problem."""
-    with_summary = {id(j) for j, _, _ in summaries}
-    for journal, line, summary in summaries:
-        members = {id(journal)} | {id(j) for j in journals
-                                   if j.folder == journal.folder and id(j) not in with_summary}
-        mine = [d for d in drills if id(d.journal) in members]
-        listed: dict[str, list[str]] = {}
+    gets a problem; verdicts the summary lists for drills that are not there become one drill of their
+    own per scenario, with that problem. One summary per journal is checked, its last."""
+    last: dict[int, tuple[JournalEvents, int, GamedayFinished]] = {id(j): (j, n, e) for j, n, e in summaries}
+    by_journal: dict[int, list[_Drill]] = {}
+    for d in drills:
+        by_journal.setdefault(id(d.journal), []).append(d)
+    for journal, line, summary in last.values():
+        members = [journal] + [j for j in journals if j.folder == journal.folder and id(j) not in last]
+        listed: dict[str, Counter[str]] = {}
         for scenario, verdict in summary.verdicts:
-            listed.setdefault(scenario, []).append(str(verdict))
-        found: dict[str, list[str]] = {}
-        for d in mine:
-            if d.recorded is not None:  # an unfinished drill has a problem of its own; no summary can list it
-                found.setdefault(d.scenario, []).append(str(d.recorded))
+            listed.setdefault(scenario, Counter())[str(verdict)] += 1
+        found: dict[str, list[_Drill]] = {}
+        for member in members:
+            for d in by_journal.get(id(member), ()):
+                if d.recorded is not None:  # an unfinished drill has a problem of its own; no summary can list it
+                    found.setdefault(d.scenario, []).append(d)
         for scenario in dict.fromkeys([*listed, *found]):
-            said, seen = sorted(listed.get(scenario, [])), sorted(found.get(scenario, []))
+            said = listed.get(scenario, Counter())
+            concerned = found.get(scenario, [])
+            seen = Counter(str(d.recorded) for d in concerned)
             if said == seen:
                 continue
             note = (f"the gameday summary (GamedayFinished, {journal.source or 'journal'} line {line}) lists "
-                    f"scenario {scenario} as {', '.join(said) or 'nothing'}, its drills recorded "
-                    f"{', '.join(seen) or 'nothing'}")
-            concerned = [d for d in mine if d.scenario == scenario]
+                    f"scenario {bound(scenario)} as {_tally(said)}, its drills recorded {_tally(seen)}")
             for d in concerned:
                 d.notes.append(note)
-            for _ in range(len(said) - len(seen)):
+            missing = sum(said.values()) - sum(seen.values())
+            if missing > 0:
                 ghost = _Drill(journal, scenario, len(drills), first_line=line, ghost=True)
-                ghost.notes.append(note)
+                ghost.notes.append(note + (f" ({missing} drills missing)" if missing > 1 else ""))
                 drills.append(ghost)
+
+
+def _tally(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "nothing"
 
 
 def bound(text: str) -> str:

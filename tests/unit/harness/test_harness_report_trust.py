@@ -13,6 +13,7 @@ from harness.journal import (
     DrillFinished,
     DrillStarted,
     Event,
+    FaultRecorded,
     FindingRecorded,
     GamedayFinished,
     GamedayStarted,
@@ -25,7 +26,7 @@ from harness.report.markdown import render_postmortem
 from harness.report.model import MAX_RENDERED_CHARS, JournalEvents, build_gameday, build_view
 from harness.report.output import REPORTS_MARKER, ReportOutputError, write_atomic
 from harness.report.summary import render_json, render_junit
-from harness.vocabulary import DrillPhase, FindingKind, Priority, Verdict
+from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Priority, Verdict
 
 SCALE = 20_000
 SCALE_SECONDS = 2.0
@@ -125,7 +126,7 @@ def render_all(events: list[Event]) -> float:
     return time.process_time() - began
 
 
-@pytest.mark.parametrize("what", ["marks", "steps", "findings"])
+@pytest.mark.parametrize("what", ["marks", "steps", "findings", "faults"])
 def test_rendering_is_linear_20k_constructs_under_2_seconds(what: str) -> None:
     events: list[Event] = [start("d")]
     marks = tuple((f"m{i % 7}", i * 0.01) for i in range(SCALE)) if what == "marks" else ()
@@ -133,6 +134,9 @@ def test_rendering_is_linear_20k_constructs_under_2_seconds(what: str) -> None:
     if what == "steps":
         events += [StepRecorded("d", DrillPhase.FIX, f"r{i}", "app", "R.md:1", "echo", 0, "o", "", 0.1, False, 1,
                                 "healthy", True, (), 1.0) for i in range(SCALE)]
+    if what == "faults":
+        events += [FaultRecorded("d", f"f{i}", action, "detail", 1.0)
+                   for action in (FaultAction.INJECTED, FaultAction.VERIFIED) for i in range(SCALE)]
     if what == "findings":
         events += [FindingRecorded("d", FindingKind.FIX_FAILED, f"r{i}", f"m{i}", f"R.md:{i}") for i in range(SCALE)]
     events.append(finish("d", Verdict.FAILED if what == "findings" else Verdict.PASSED))
@@ -199,8 +203,7 @@ def test_a_run_marks_its_reports_root_and_a_re_render_only_writes_the_index_ther
 def test_a_post_mortem_shown_by_a_commonmark_renderer_runs_no_html_from_the_journal() -> None:
     from markdown_it import MarkdownIt
 
-    from harness.journal import FaultRecorded, Metrics
-    from harness.vocabulary import FaultAction
+    from harness.journal import Metrics
 
     evil = '<script>alert(1)</script><img src=x onerror=alert(2)>'
     metrics = Metrics(True, False, 1.0, 1.0, None, None, 1.0, 10.0, 60.0, 3, 1, (evil,), None, ())
