@@ -421,29 +421,41 @@ VERDICTS = ["passed", "failed", "harness-error", "interrupted"]
 KINDS = ["not-detected", "false-alarm", "fix-failed", "slow-recovery", "verify-failed", "step-error"]
 
 
+TEXT = st.text(max_size=20)
+TIMES = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
 @st.composite
 def journal_lines(draw: st.DrawFn) -> list[dict[str, object]]:
+    """A journal of up to five drills, valid or broken: starts and finishes dropped, ids repeated,
+    findings beside any verdict, a summary that may disagree, hostile text and odd times; sometimes shuffled."""
     ids = draw(st.lists(st.sampled_from(["db-down", "db-down#1", "a/b", "a?b", "x"]), min_size=0, max_size=5))
     lines: list[dict[str, object]] = [{"type": "GamedayStarted", "run_id": "r", "scenarios": [], "harness_version": "t",
                                        "at": AT}]
     summary = []
     for drill in ids:
-        if draw(st.booleans()) or not draw(st.booleans()):
-            lines.append(_start(drill))
+        if draw(st.integers(0, 3)):
+            lines.append(_start(drill, title=draw(TEXT)))
         findings = draw(st.lists(st.sampled_from(KINDS), max_size=2))
         for kind in findings if draw(st.booleans()) else []:
-            lines.append({"type": "FindingRecorded", "drill": drill, "kind": kind, "step": "s", "message": "m",
-                          "location": ""})
+            lines.append({"type": "FindingRecorded", "drill": drill, "kind": kind, "step": draw(TEXT),
+                          "message": draw(TEXT), "location": ""})
+        if draw(st.booleans()):
+            lines.append({"type": "Series", "drill": drill, "probe": [[draw(TIMES), draw(st.booleans())]],
+                          "traffic": [[draw(TIMES), 1, 1]], "bucket": 1.0,
+                          "marks": [[draw(st.sampled_from(["inject", "fix", "recovered", "?"])), draw(TIMES)]]})
         if draw(st.integers(0, 3)):
             verdict = draw(st.sampled_from(VERDICTS))
-            lines.append(_finish(drill, verdict, tuple(findings) if draw(st.booleans()) else ()))
+            finish = _finish(drill, verdict, tuple(findings) if draw(st.booleans()) else ())
+            finish["t"] = draw(TIMES)
+            lines.append(finish)
             summary.append(["db-down", draw(st.sampled_from([verdict, *VERDICTS]))])
     if draw(st.booleans()):
         lines.append({"type": "GamedayFinished", "run_id": "r", "verdicts": summary, "seconds": 1.0, "at": AT})
     return draw(st.permutations(lines)) if draw(st.integers(0, 4)) == 0 else lines
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(journals=st.lists(journal_lines(), min_size=1, max_size=3))
 def test_report_never_raises_and_junit_counts_every_drill_not_passed(journals: list[list[dict[str, object]]]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
