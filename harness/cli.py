@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
 DEFAULT_SCENARIOS = "scenarios"
 DEFAULT_REPORTS = Path("reports")
+SHOWN_PROBLEMS = 20  # journal problems printed by `gameday report`; every one is in the reports
 
 EXAMPLES = """\
 examples:
@@ -190,8 +191,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     written, view = render_reports(journals, folder, claim_root=False)
     for path in written:
         print(path)
-    for problem in view.problems:
+    problems = view.problems
+    for problem in problems[:SHOWN_PROBLEMS]:
         print(f"gameday: journal problem: {problem}", file=sys.stderr)
+    if len(problems) > SHOWN_PROBLEMS:
+        print(f"gameday: ... and {len(problems) - SHOWN_PROBLEMS} more journal problems (see the report)",
+              file=sys.stderr)
     if not view.drills:
         print("gameday: the journals hold no drill: nothing was verified", file=sys.stderr)
     elif view.not_passed:
