@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 DEFAULT_STACK = Path("stack/chatkit/stack.toml")
 DEFAULT_SCENARIOS = "scenarios"
 DEFAULT_REPORTS = Path("reports")
-SHOWN_PROBLEMS = 20  # journal problems printed by `gameday report`; every one is in the reports
 
 EXAMPLES = """\
 examples:
@@ -173,7 +172,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Re-render reports from journals. Exit 0 when every drill passed, 1 when a drill did not pass
     (failed, harness error, interrupted, or its journal does not add up) or there is no drill at all,
     2 for input it cannot read or an output it must not write (nothing is written then)."""
-    from harness.report import render_reports
+    from harness.report import SHOWN_PROBLEMS, render_reports
     from harness.report.output import ReportOutputError
 
     journals: list[Path] = []

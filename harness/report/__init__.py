@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 HTML_NAME = "report.html"
 JSON_NAME = "summary.json"
 JUNIT_NAME = "junit.xml"
+SHOWN_PROBLEMS = 20  # journal problems `gameday report` prints; every one is in the reports
 
 
 def load_journals(journals: Sequence[Path]) -> list[JournalEvents]:
