@@ -229,23 +229,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from harness.report import write_reports
+    """Re-render reports from journals. Exit 0 when every drill passed, 1 when a drill did not pass
+    (failed, harness error, interrupted, or its journal does not add up) or there is no drill at all,
+    2 for input it cannot read or an output it must not write (nothing is written then)."""
+    from harness.report import SHOWN_PROBLEMS, render_reports
+    from harness.report.output import ReportOutputError
 
     journals: list[Path] = []
     for path in args.journals:
         if path.is_dir():
-            found = sorted(path.glob("journal*.jsonl"))
+            found = sorted(p for p in path.glob("journal*.jsonl") if not p.is_dir())
             if not found:
                 raise BadInput(f"{path}: no journal*.jsonl in this folder")
             journals.extend(found)
         else:
             journals.append(path)
-    folder = args.out or journals[0].parent
-    if folder.exists() and not folder.is_dir():
-        raise BadInput(f"--out {folder}: is a file; give a folder for the reports")
-    for written in write_reports(journals, folder):
-        print(written)
-    return EXIT_OK
+    folder = args.out if args.out is not None else journals[0].parent
+    if args.out is not None and (args.out.is_symlink() or args.out.exists()) and not args.out.is_dir():
+        raise ReportOutputError(args.out, "not a folder; give --out a folder for the reports")
+    written, view = render_reports(journals, folder, claim_root=False)
+    for path in written:
+        print(path)
+    problems = view.problems
+    for problem in problems[:SHOWN_PROBLEMS]:
+        print(f"gameday: journal problem: {problem}", file=sys.stderr)
+    if len(problems) > SHOWN_PROBLEMS:
+        print(f"gameday: ... and {len(problems) - SHOWN_PROBLEMS} more journal problems (see the report)",
+              file=sys.stderr)
+    if not view.drills:
+        print("gameday: the journals hold no drill: nothing was verified", file=sys.stderr)
+    elif view.not_passed:
+        print(f"gameday: {view.not_passed} of {len(view.drills)} drill(s) did not pass", file=sys.stderr)
+    return EXIT_OK if view.passed else EXIT_FINDINGS
 
 
 def cmd_shell(args: argparse.Namespace) -> int:
@@ -359,9 +374,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--bound", metavar="X,Y", help="variable names a scenario binds (besides front matter)")
     p.set_defaults(func=cmd_lint)
     p = sub.add_parser("report", help="re-render a gameday's reports from its journal (no Docker needed)",
-                       epilog="example: gameday report reports/gameday-20261122-063713/journal.jsonl")
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog="exit codes: 0 every drill passed, 1 a drill did not pass (failed, harness error, "
+                              "interrupted, a journal\nthat does not add up) or no drill at all, 2 unreadable input "
+                              "or an output it must not write\n"
+                              "the history index (../index.html) is refreshed only in a reports root the harness "
+                              "made\n(it holds .gameday-reports)\n"
+                              "example: gameday report reports/gameday-20261122-063713/journal.jsonl")
     p.add_argument("journals", nargs="+", type=Path, metavar="JOURNAL", help="journal file(s) or gameday folder")
-    p.add_argument("--out", type=Path, default=None, metavar="DIR", help="where to write (default: beside the journal)")
+    p.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="where to write (default: beside the first journal); created when missing")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("shell", help="bring a fresh stack up and open a shell on one of its hosts (during an "
                        "onboarding exercise: a recorded shell on the exercise's host)",

@@ -12,6 +12,10 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
+import os
+import re
+import stat
 import threading
 import types
 import typing
@@ -26,6 +30,9 @@ from harness.errors import BadInput
 SCHEMA_VERSION = 1
 MAX_TEXT_CHARS = 8_000  # per recorded text: head and tail kept
 TRUNCATION_MARK = "\n[... {n} characters cut ...]\n"
+_SURROGATES = re.compile("[\ud800-\udfff]")
+MAX_NUMBER = 1e15  # seconds, counts, exit codes: anything larger is not a record of a drill (and overflows maths)
+MAX_DEPTH = 32  # nesting of arrays and objects in one line: a real event nests 4 deep at most
 
 E = TypeVar("E")
 
@@ -52,7 +59,7 @@ def truncate(text: str, limit: int = MAX_TEXT_CHARS) -> str:
 def clean(value: Any, redact: Callable[[str], str]) -> Any:
     """`value` with every string redacted and truncated, tuples as lists (what goes into a line)."""
     if isinstance(value, str):
-        return truncate(redact(value))
+        return truncate(redact(value if _is_text(value) else _SURROGATES.sub("\ufffd", value)))
     if isinstance(value, tuple | list):
         return [clean(v, redact) for v in value]
     if isinstance(value, dict):
@@ -133,33 +140,97 @@ class LogFormat(Generic[E]):
 
     def read(self, path: Path | str) -> list[E]:
         """Every event of a log file; `self.error` (file and line) on anything unreadable."""
+        return [event for _, event in self.read_numbered(path)]
+
+    def read_numbered(self, path: Path | str) -> list[tuple[int, E]]:
+        """Every event of a log file with its line number; `self.error` (file and line) on anything
+        unreadable. Only a regular file is opened for reading (a FIFO or a device would block or never
+        end), and never more than `max_bytes` of it is read."""
         path = Path(path)
         try:
-            with path.open("rb") as handle:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        except FileNotFoundError:
+            raise self.error(path, None, f"no such {self.name} file") from None
+        except OSError as exc:
+            raise self.error(path, None, f"cannot be read: {exc.strerror or exc}") from None
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise self.error(path, None, f"is a folder, not {_a(self.name)} file")
+            if not stat.S_ISREG(mode):
+                raise self.error(path, None, f"not a regular file (a FIFO, socket or device): not {_a(self.name)}")
+            os.set_blocking(fd, True)
+            with os.fdopen(fd, "rb", closefd=False) as handle:
                 data = handle.read(self.max_bytes + 1)
             if len(data) > self.max_bytes:
                 raise self.error(path, None, f"larger than {self.max_bytes // 1_000_000} MB: not {_a(self.name)}")
             text = data.decode("utf-8")
-        except FileNotFoundError:
-            raise self.error(path, None, f"no such {self.name} file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise self.error(path, None, f"cannot be read: {exc}") from None
+        finally:
+            os.close(fd)
         return list(self._events(path, text))
 
-    def _events(self, path: Path, text: str) -> Iterator[E]:
+    def _events(self, path: Path, text: str) -> Iterator[tuple[int, E]]:
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                body = json.loads(line)
+                body = loads(line)
                 if not isinstance(body, dict):
                     raise ValueError("not a JSON object")
-                if body.get("schema_version") != SCHEMA_VERSION:
-                    raise ValueError(f"schema_version {body.get('schema_version')!r}, this harness reads "
-                                     f"{SCHEMA_VERSION}")
-                yield self.decode(body)
+                version = body.get("schema_version")
+                if type(version) is not int or version != SCHEMA_VERSION:
+                    raise ValueError(f"schema_version {version!r}, this harness reads {SCHEMA_VERSION}")
+                yield number, self.decode(body)
             except (ValueError, KeyError, TypeError) as exc:
                 raise self.error(path, number, f"not {_a(self.event_name)} ({exc})") from None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise ValueError(f"number {text[:40]} is out of range (at most {MAX_NUMBER:g} either way)")
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def loads(line: str) -> Any:
+    """One JSON line, decoded defensively: NaN, Infinity and numbers beyond a float's range are
+    refused, so are lone surrogates (text UTF-8 cannot hold) and nesting deeper than MAX_DEPTH."""
+    try:
+        value = json.loads(line, parse_float=_finite, parse_constant=_no_constant)
+    except RecursionError:
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels") from None
+    _check(value, 0)
+    return value
+
+
+def _check(value: Any, depth: int) -> None:
+    if isinstance(value, str):
+        if not _is_text(value):
+            raise ValueError("a string holds a lone surrogate (U+D800 to U+DFFF), which is not text")
+    elif isinstance(value, dict | list):
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and not _is_text(key):
+                raise ValueError("a key holds a lone surrogate (U+D800 to U+DFFF), which is not text")
+            _check(item, depth + 1)
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+        raise ValueError(f"number {str(value)[:40]} is out of range (at most {MAX_NUMBER:g} either way)")
+
+
+def _is_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _a(noun: str) -> str:

@@ -1,7 +1,8 @@
 """The history index: every gameday folder under a reports root, with trends per scenario across gamedays.
 
-Journals are only read. One that cannot be read is skipped with a warning, so a crashed run never
-hides the others; the index is one self-contained page like the reports it links to.
+Journals are only read. One that cannot be read is skipped with a warning and a note on the
+page, so one bad journal never hides the others (nor breaks every later report); the index is
+one self-contained page like the reports it links to.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from harness.journal import Event, JournalError, read_journal
+from harness.journal import JOURNAL, JournalError
 from harness.report import HTML_NAME
 from harness.report.html import environment, overall, recover_seconds
-from harness.report.model import GamedayView, build_view, verified_sections
+from harness.report.model import GamedayView, JournalEvents, build_gameday, verified_sections
+from harness.report.output import prepare_folder, write_atomic
 from harness.report.text import seconds
 from harness.vocabulary import VERDICT_RANK, Verdict
 
@@ -29,24 +31,30 @@ SPARK_HEIGHT = 36.0
 SPARK_PAD = 5.0
 
 
-def _read_folder(folder: Path, journals: Sequence[Path]) -> GamedayView | None:
-    events: list[Event] = []
-    readable = 0
+def _read_folder(folder: Path, journals: Sequence[Path], skipped: list[str]) -> GamedayView | None:
+    loaded: list[JournalEvents] = []
     for journal in journals:
         try:
-            events.extend(read_journal(journal))
+            loaded.append(JournalEvents(str(journal.relative_to(folder.parent)), tuple(JOURNAL.read_numbered(journal)),
+                                        folder.name))
         except JournalError as exc:
-            log.warning("history: skipping an unreadable journal: %s", exc)
-            continue
-        readable += 1
-    if not readable:
+            note = f"{folder.name}/{journal.name}: skipped, it cannot be read ({_after_path(str(exc), journal)})"
+            log.warning("history: %s", note)
+            skipped.append(note)
+    if not loaded:
         return None
     try:
-        return build_view(events)
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:  # events well-formed one by one, not together
-        log.warning("history: skipping %s: its journals do not make a gameday (%s: %s)", folder,
-                    type(exc).__name__, exc)
+        return build_gameday(loaded)
+    except Exception as exc:  # events well-formed one by one, not together: never break the index
+        note = f"{folder.name}: skipped, its journals do not make a gameday ({type(exc).__name__}: {exc})"
+        log.warning("history: %s", note)
+        skipped.append(note)
         return None
+
+
+def _after_path(message: str, journal: Path) -> str:
+    """An error message without the journal's absolute path (the index names it relative to the root)."""
+    return message[len(str(journal)):].lstrip(": ") if message.startswith(str(journal)) else message
 
 
 def _started(view: GamedayView) -> str:
@@ -54,16 +62,18 @@ def _started(view: GamedayView) -> str:
     return min(stamps) if stamps else ""
 
 
-def discover(reports_root: Path) -> list[tuple[Path, GamedayView]]:
-    """Every sub-folder holding journals, oldest first; a folder's journals are merged in name order."""
+def discover(reports_root: Path, skipped: list[str] | None = None) -> list[tuple[Path, GamedayView]]:
+    """Every sub-folder holding journals, oldest first; a folder's journals are merged in name order.
+    A journal that cannot be read is skipped, with a note in `skipped`."""
+    skipped = [] if skipped is None else skipped
     if not reports_root.is_dir():
         return []
     found = []
-    for folder in sorted(p for p in reports_root.iterdir() if p.is_dir()):
-        journals = sorted(p for p in folder.glob(JOURNAL_GLOB) if p.is_file())
+    for folder in sorted(p for p in reports_root.iterdir() if p.is_dir() and not p.is_symlink()):
+        journals = sorted(p for p in folder.glob(JOURNAL_GLOB) if p.is_file() and not p.is_symlink())
         if not journals:
             continue
-        view = _read_folder(folder, journals)
+        view = _read_folder(folder, journals, skipped)
         if view is not None:
             found.append((folder, view))
     return sorted(found, key=lambda entry: (_started(entry[1]), entry[0].name))
@@ -204,9 +214,12 @@ def _rows(entries: Sequence[tuple[Path, GamedayView]]) -> tuple[GamedayRow, ...]
 
 def render_index(reports_root: Path) -> str:
     """The history page for every gameday under `reports_root`, with links relative to it."""
-    entries = discover(reports_root)
+    skipped: list[str] = []
+    entries = discover(reports_root, skipped)
     drills = [d for _, view in entries for d in view.drills]
     return environment().get_template(INDEX_TEMPLATE).render(
+        skipped=skipped,
+        problems=[p for _, view in entries for p in view.problems],
         rows=_rows(entries),
         trends=trends(entries),
         sections=verified_sections(drills),
@@ -215,8 +228,8 @@ def render_index(reports_root: Path) -> str:
 
 
 def write_index(reports_root: Path) -> Path:
-    """Write `reports_root/index.html` (and nothing else); returns its path."""
-    reports_root.mkdir(parents=True, exist_ok=True)
+    """Write `reports_root/index.html` (and nothing else, atomically, never through a link); returns its path."""
+    prepare_folder(reports_root)
     path = reports_root / INDEX_NAME
-    path.write_text(render_index(reports_root), encoding="utf-8")
+    write_atomic(path, render_index(reports_root))
     return path

@@ -271,8 +271,11 @@ def _bars(series: Series, scale: float) -> tuple[Bar, ...]:
 
 
 def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tuple[ChartMark, ...]:
-    """Place each mark's label in the first row where it overlaps no other label (the last row otherwise)."""
-    rows: list[list[tuple[float, float]]] = [[] for _ in range(MARK_ROWS)]
+    """Place each mark's label in the first row where it overlaps no other label (the last row otherwise).
+
+    A row is free for a label that lies wholly right or wholly left of every label in it (with a gap);
+    each row keeps only its leftmost and rightmost extent, so placing n marks takes linear time."""
+    rows: list[tuple[float, float] | None] = [None] * MARK_ROWS  # per row: (leftmost, rightmost) extent
     placed = []
     for kind, t in sorted(marks, key=lambda m: m[1]):
         x = CHART_LEFT + t * scale
@@ -282,9 +285,10 @@ def _marks(marks: Sequence[tuple[str, float]], scale: float, right: float) -> tu
             lo, hi, label_x, text_anchor = x, x + 3 + width, x + 3, "start"
         else:
             lo, hi, label_x, text_anchor = x - 3 - width, x, x - 3, "end"
-        row = next((i for i, taken in enumerate(rows) if all(hi + 4 < a or lo > b + 4 for a, b in taken)),
-                   MARK_ROWS - 1)
-        rows[row].append((lo, hi))
+        row = next((i for i, extent in enumerate(rows)
+                    if extent is None or lo > extent[1] + 4 or hi + 4 < extent[0]), MARK_ROWS - 1)
+        extent = rows[row]
+        rows[row] = (lo, hi) if extent is None else (min(extent[0], lo), max(extent[1], hi))
         css = f"mark-{kind}" if kind in MARK_KINDS else "mark-other"
         placed.append(ChartMark(kind, css, t, x, label, label_x, (row + 1) * MARK_ROW - 3, text_anchor))
     return tuple(placed)
@@ -296,9 +300,15 @@ def _describe(series: Series | None) -> str:
     parts = []
     spans = []
     transitions = sorted(series.probe)
+    next_ok: list[float | None] = [None] * len(transitions)  # per transition: when the probe is next ok
+    later: float | None = None
+    for i in range(len(transitions) - 1, -1, -1):
+        next_ok[i] = later
+        if transitions[i][1]:
+            later = transitions[i][0]
     for i, (t, ok) in enumerate(transitions):
         if not ok and (i == 0 or transitions[i - 1][1]):
-            until = next((u for u, later_ok in transitions[i + 1:] if later_ok), None)
+            until = next_ok[i]
             spans.append(f"from {tenths(t)}" + (f" to {tenths(until)}" if until is not None else " to the end"))
     parts.append("Probe failing " + ", ".join(spans) + "." if spans else "Probe never failed.")
     good = sum(n for _, n, _ in series.traffic)

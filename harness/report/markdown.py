@@ -12,14 +12,17 @@ are dropped and other control characters shown as `\\xNN`, as in the JUnit XML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from harness.journal import Metrics
 from harness.report.model import ACTION_ITEMS, DrillView, FindingView
-from harness.report.text import cell, code, fence, length, offset, one_line, printable, tenths
+from harness.report.text import cell, code, escape_html, fence, length, offset, printable, prose, tenths
 from harness.vocabulary import FINDING_PHASE, STEP_PHASES, DrillPhase, FaultAction, FindingKind, Mark, Verdict
 
 PASSED_ACTIONS = "None: the runbook worked as written."
+PROBLEM_ACTION = ("the journal does not add up (see Journal problems): find out how it was written, then run the "
+                  "drill again")
 
 # Fault actions that say who ended the fault: bold in the timeline.
 _WHO_ENDED = (FaultAction.ROLLED_BACK, FaultAction.ALREADY_RESTORED, FaultAction.ROLLBACK_FAILED)
@@ -36,11 +39,12 @@ def render_postmortem(drill: DrillView) -> str:
         _prevention(drill),
         _action_items(drill),
         _manual(drill),
+        _problems(drill),
         "---\n\n"
-        f"_Written by gameday-harness from the journal of drill {code(drill.drill)}; times are seconds since "
+        f"_Written by gameday-harness from the journal of drill {code(drill.name)}; times are seconds since "
         "the drill started._\n",
     ]
-    return printable("\n".join(parts))
+    return printable("\n".join(part for part in parts if part))
 
 
 # -- sections -----------------------------------------------------------------------------------
@@ -55,14 +59,14 @@ def _header(drill: DrillView) -> str:
     else:
         duration = "unknown: the drill never finished"
     lines = [
-        f"# Post-mortem: {one_line(drill.title)} ({one_line(drill.scenario)})",
+        f"# Post-mortem: {prose(drill.title)} ({prose(drill.scenario)})",
         "",
         f"- **Date**: {date}",
         f"- **Duration**: {duration}",
-        f"- **Severity**: {one_line(drill.severity) or 'not set'}",
+        f"- **Severity**: {prose(drill.severity) or 'not set'}",
         f"- **Status**: {_status(drill)}",
         f"- **Runbook**: {code(drill.runbook)}, section {code('#' + drill.section)}",
-        f"- **Drill**: {code(drill.drill)} on stack {code(drill.stack)} (mode {one_line(drill.mode)})",
+        f"- **Drill**: {code(drill.name)} on stack {code(drill.stack)} (mode {prose(drill.mode)})",
         "",
         "> Gameday drill, not a real incident: the harness breaks the system on purpose to test the runbook, "
         "and only synthetic users are affected.",
@@ -71,6 +75,14 @@ def _header(drill: DrillView) -> str:
 
 
 def _status(drill: DrillView) -> str:
+    if drill.problems:
+        recorded = (f", though it recorded {drill.recorded_verdict}"
+                    if drill.recorded_verdict not in (None, drill.verdict) else "")
+        return f"{_verdict_status(drill)}; **the journal does not add up**{recorded} (see Journal problems)"
+    return _verdict_status(drill)
+
+
+def _verdict_status(drill: DrillView) -> str:
     if drill.verdict == Verdict.FAILED:
         kinds = drill.finding_kinds
         count = len(drill.findings)
@@ -87,7 +99,7 @@ def _impact(drill: DrillView) -> str:
         return "\n".join(out) + "\n"
     share = f" ({m.requests_failed / m.requests_total:.1%})" if m.requests_total else " (no synthetic traffic)"
     users = (f"{len(m.users_affected)} synthetic user{'s' if len(m.users_affected) != 1 else ''} "
-             f"({', '.join(m.users_affected)})" if m.users_affected else "none")
+             f"({prose(', '.join(m.users_affected))})" if m.users_affected else "none")
     after = "not measured" if m.success_ratio_after_recovery is None else f"{m.success_ratio_after_recovery:.1%}"
     out += [
         f"- **Time degraded**: {tenths(m.time_degraded)} in which the health probe or the synthetic users saw "
@@ -142,7 +154,7 @@ def _timeline(drill: DrillView) -> str:
         rows.append((inject + m.time_to_detect, "**Detected**: the observers see the symptom"))
     for fault in drill.faults:
         action = f"**{fault.action.text}**" if fault.action in _WHO_ENDED else fault.action.text
-        rows.append((fault.t, f"Fault {code(fault.fault)} {action}: {fault.detail}"))
+        rows.append((fault.t, f"Fault {code(fault.fault)} {action}: {escape_html(fault.detail)}"))
     if drill.series:
         for index, (t, ok) in enumerate(drill.series.probe):
             if index == 0:
@@ -153,9 +165,10 @@ def _timeline(drill: DrillView) -> str:
     for phase in drill.phases:
         if phase.phase not in marked:
             rows.append((phase.t, phase.phase.text))
+    finding_time = _finding_times(drill)
     for finding in drill.findings:
-        rows.append((_finding_time(drill, finding), f"Finding **{finding.kind}** at {code(finding.step)}: "
-                     f"{finding.message}"))
+        rows.append((finding_time(finding), f"Finding **{finding.kind}** at {code(finding.step)}: "
+                     f"{escape_html(finding.message)}"))
     if drill.finished_at:
         rows.append((drill.duration, f"Drill finished: {drill.verdict}"))
     rows.sort(key=lambda row: row[0])  # stable: equal times keep the order above
@@ -176,21 +189,29 @@ def _mark(name: str) -> str:
     return f"**{mark.label}**: {mark.text}"
 
 
-def _finding_time(drill: DrillView, finding: FindingView) -> float:
-    """When a finding was made, from the journal's other records (the view does not keep its time):
-    the step it names, the recovery for slow-recovery, else the end of the drill proper."""
+def _finding_times(drill: DrillView) -> Callable[[FindingView], float]:
+    """When each finding was made, from the journal's other records (the view does not keep its time):
+    the step it names, the recovery for slow-recovery, else the end of the drill proper. The records
+    are indexed once, so a drill of many findings and steps is written in linear time."""
     started: dict[str, float] = {p.phase: p.t for p in drill.phases}
     marks = dict(drill.series.marks) if drill.series else {}
-    if finding.kind == FindingKind.SLOW_RECOVERY and Mark.RECOVERED in marks:
-        return marks[Mark.RECOVERED]
-    if (finding.kind in (FindingKind.SLOW_RECOVERY, FindingKind.FIX_FAILED) and not finding.location
-            and DrillPhase.VERIFY in started):
-        return started[DrillPhase.VERIFY]  # found when the wait for steady state ended
-    phase = FINDING_PHASE.get(finding.kind)
-    steps = [s for s in drill.steps if s.ref == finding.step and (phase is None or s.phase == phase)]
-    if steps:
-        return steps[-1].t
-    return started.get(DrillPhase.ROLLBACK, drill.duration)
+    last_step: dict[tuple[str, str | None], float] = {}
+    for step in drill.steps:
+        last_step[(step.ref, step.phase)] = step.t
+        last_step[(step.ref, None)] = step.t
+
+    def when(finding: FindingView) -> float:
+        if finding.kind == FindingKind.SLOW_RECOVERY and Mark.RECOVERED in marks:
+            return marks[Mark.RECOVERED]
+        if (finding.kind in (FindingKind.SLOW_RECOVERY, FindingKind.FIX_FAILED) and not finding.location
+                and DrillPhase.VERIFY in started):
+            return started[DrillPhase.VERIFY]  # found when the wait for steady state ended
+        found = last_step.get((finding.step, FINDING_PHASE.get(finding.kind)))
+        if found is not None:
+            return found
+        return started.get(DrillPhase.ROLLBACK, drill.duration)
+
+    return when
 
 
 def _root_cause(drill: DrillView) -> str:
@@ -201,11 +222,14 @@ def _root_cause(drill: DrillView) -> str:
     if not injected:
         out.append("No fault was injected: the drill stopped before it got that far.")
         return "\n".join(out) + "\n"
+    verified: dict[str, list[str]] = {}
+    for record in drill.faults:
+        if record.action == FaultAction.VERIFIED:
+            verified.setdefault(record.fault, []).append(record.detail)
     for fault in injected:
-        out.append(f"- Fault {code(fault.fault)}: {one_line(fault.detail)}")
-        for record in drill.faults:
-            if record.fault == fault.fault and record.action == FaultAction.VERIFIED:
-                out.append(f"  - the harness confirmed it was in effect: {one_line(record.detail)}")
+        out.append(f"- Fault {code(fault.fault)}: {prose(fault.detail)}")
+        for detail in verified.pop(fault.fault, ()):  # under the fault's first injection: linear in the records
+            out.append(f"  - the harness confirmed it was in effect: {prose(detail)}")
     return "\n".join(out) + "\n"
 
 
@@ -260,7 +284,7 @@ def _restored_by(drill: DrillView) -> str:
                          "after the runbook's steps, so the harness rolled it back itself.")
         elif action == FaultAction.ROLLBACK_FAILED:
             lines.append(f"- {code(fault)}: **nobody restored the system**; the harness could not roll the fault "
-                         f"back ({one_line(details[fault])}).")
+                         f"back ({prose(details[fault])}).")
         else:
             lines.append(f"- {code(fault)}: never rolled back during the drill (last record: {action}).")
     return "Who restored the system:\n\n" + "\n".join(lines) + recovered
@@ -291,7 +315,7 @@ def _prevention(drill: DrillView) -> str:
         out.append(f"The drill ended ({drill.verdict}) before it could judge the runbook; it recorded {count}.")
     for number, finding in enumerate(drill.findings, start=1):
         out += ["", f"### Finding {number}: {finding.kind} at {code(finding.step)}", "",
-                f"- **What happened**: {one_line(finding.message)}"]
+                f"- **What happened**: {prose(finding.message)}"]
         if finding.location:
             out.append(f"- **Where**: {code(finding.location)}")
         for label, text in (("Expected", finding.expected), ("Seen", finding.seen)):
@@ -309,8 +333,18 @@ def _action_items(drill: DrillView) -> str:
     if not items and not drill.passed:
         fallback = ACTION_ITEMS.get(drill.verdict, "look at the drill's journal: it ended {kind} without a finding")
         items = [fallback.format(kind=drill.verdict, section=f"#{drill.section}", step="-", message=drill.verdict)]
+    if drill.problems:
+        items.append(PROBLEM_ACTION)
     out = ["## Action items", ""]
-    out += [f"- [ ] {one_line(item)}" for item in items] if items else [PASSED_ACTIONS]
+    out += [f"- [ ] {prose(item)}" for item in items] if items else [PASSED_ACTIONS]
+    return "\n".join(out) + "\n"
+
+
+def _problems(drill: DrillView) -> str:
+    if not drill.problems:
+        return ""
+    out = ["## Journal problems", "", "The journal does not add up for this drill, so it does not count as passed:", ""]
+    out += [f"- {prose(problem)}" for problem in drill.problems]
     return "\n".join(out) + "\n"
 
 
@@ -321,7 +355,7 @@ def _manual(drill: DrillView) -> str:
         return "\n".join(out) + "\n"
     out += ["Steps of the runbook that a person carries out; the harness does not run them, so this drill did "
             "not check them:", ""]
-    out += [f"- {one_line(text)} ({code('#' + section)}, line {line})" for section, text, line in drill.manual]
+    out += [f"- {prose(text)} ({code('#' + section)}, line {line})" for section, text, line in drill.manual]
     return "\n".join(out) + "\n"
 
 
@@ -337,4 +371,4 @@ def _moment(iso: str) -> datetime | None:
 
 
 def _or_unknown(text: str) -> str:
-    return one_line(text) or "unknown"
+    return prose(text) or "unknown"

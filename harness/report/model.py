@@ -7,9 +7,15 @@ against golden copies.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import typing
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
+from harness.eventlog import truncate
 from harness.journal import (
     DrillFinished,
     DrillStarted,
@@ -25,6 +31,8 @@ from harness.journal import (
     StepRecorded,
 )
 from harness.vocabulary import DrillPhase, FindingKind, Priority, Verdict
+
+MAX_RENDERED_CHARS = 20_000  # per text of a report: head and tail kept (the journal bounds them at 8,000 already)
 
 # What to do about each finding (and about a drill that ended without a judgement).
 ACTION_ITEMS: dict[FindingKind | Verdict, str] = {
@@ -76,20 +84,26 @@ class DrillView:
     series: Series | None
     manual: tuple[tuple[str, str, int], ...]
     duration: float
+    source: str = ""  # the journal it comes from
+    label: str = ""  # its name in reports: the drill id, with its journal where the id is not unique
+    recorded_verdict: Verdict | None = None  # what its DrillFinished said (None: no DrillFinished)
+    problems: tuple[str, ...] = ()  # what does not add up in its journal; a drill with problems never passes
+
+    @property
+    def name(self) -> str:
+        return self.label or self.drill
 
     @property
     def passed(self) -> bool:
-        return self.verdict == Verdict.PASSED
+        return self.verdict == Verdict.PASSED and not self.problems
 
     @property
     def action_items(self) -> tuple[str, ...]:
-        items = []
+        items: dict[str, None] = {}
         for finding in self.findings:
             template = ACTION_ITEMS.get(finding.kind, "{kind}: {message}")
-            item = template.format(section=f"#{self.section}", step=finding.step, message=finding.message,
-                                   kind=finding.kind)
-            if item not in items:
-                items.append(item)
+            items[template.format(section=f"#{self.section}", step=finding.step, message=finding.message,
+                                  kind=finding.kind)] = None
         return tuple(items)
 
     @property
@@ -126,6 +140,15 @@ class GamedayView:
         return bool(self.drills) and all(d.passed for d in self.drills)
 
     @property
+    def problems(self) -> tuple[str, ...]:
+        """Everything in the journals that does not add up, drill by drill."""
+        return tuple(p for d in self.drills for p in d.problems)
+
+    @property
+    def not_passed(self) -> int:
+        return sum(not d.passed for d in self.drills)
+
+    @property
     def counts(self) -> dict[Verdict, int]:
         out: dict[Verdict, int] = {}
         for drill in self.drills:
@@ -133,60 +156,255 @@ class GamedayView:
         return out
 
 
+@dataclass(frozen=True)
+class JournalEvents:
+    """The events of one journal file with their line numbers; `source` names the file in reports."""
+
+    source: str
+    events: tuple[tuple[int, Event], ...]
+    folder: str = ""  # journals of one folder are one gameday (a parallel run's lanes beside its summary)
+
+
 def build_view(events: Sequence[Event]) -> GamedayView:
-    """Group a journal's events into drills, in the order they started."""
+    """The view of one journal's events (line numbers counted from 1 in the order given)."""
+    return build_gameday([JournalEvents("", tuple(enumerate(events, start=1)))])
+
+
+def build_gameday(journals: Sequence[JournalEvents]) -> GamedayView:
+    """Group the events of one or more journals into drills, in the order they started.
+
+    A drill's identity is its journal and its drill id (and, should one journal start the same id
+    again after it finished, the occurrence): two journals whose drills share an id (two xdist
+    workers, `gameday report old.jsonl new.jsonl`) give two drills, never one with the last verdict.
+    Events that do not add up are kept as problems of the drill they concern, which then never
+    passes: see `_Drill.problems`."""
     run_id, started_at, finished_at, seconds = "", "", "", 0.0
-    starts: dict[str, DrillStarted] = {}
-    order: list[str] = []
-    buckets: dict[str, dict[str, list[object]]] = {}
-    finished: dict[str, DrillFinished] = {}
-    for event in events:
-        if isinstance(event, GamedayStarted):
-            run_id, started_at = event.run_id, event.at
-        elif isinstance(event, GamedayFinished):
-            finished_at, seconds = event.at, event.seconds
-        elif isinstance(event, DrillStarted):
-            starts[event.drill] = event
-            order.append(event.drill)
-        drill = getattr(event, "drill", None)
-        if drill is None:
-            continue
-        bucket = buckets.setdefault(drill, {})
-        bucket.setdefault(type(event).__name__, []).append(event)
+    drills: list[_Drill] = []
+    summaries: list[tuple[JournalEvents, int, GamedayFinished]] = []
+    for journal in journals:
+        open_: dict[str, _Drill] = {}
+        for line, event in journal.events:
+            if isinstance(event, GamedayStarted):
+                if not run_id:
+                    run_id, started_at = bound(event.run_id), bound(event.at)
+                continue
+            if isinstance(event, GamedayFinished):
+                finished_at, seconds = bound(event.at), seconds + event.seconds
+                summaries.append((journal, line, event))
+                continue
+            drill_id = getattr(event, "drill", None)
+            if not isinstance(drill_id, str):
+                continue
+            current = open_.get(drill_id)
+            if isinstance(event, DrillStarted):
+                if current is not None and current.start is None and current.end is None:
+                    current.start = (line, event)  # its first phase (stack-up) is journaled before it
+                    continue
+                if current is not None and current.end is None:
+                    current.notes.append(f"started again at line {line} before it finished")
+                current = open_[drill_id] = _Drill(journal, drill_id, len(drills), start=(line, event))
+                drills.append(current)
+                continue
+            if current is None:
+                current = open_[drill_id] = _Drill(journal, drill_id, len(drills), first_line=line)
+                drills.append(current)
+            current.add(line, event)
+    _check_summaries(journals, summaries, drills)
+    names = _labels(drills)
+    views = tuple(d.view(names[i]) for i, d in enumerate(drills))
+    if not started_at and views:
+        started_at = min((v.started_at for v in views if v.started_at), default="")
+    if not finished_at and views:
+        finished_at = max((v.finished_at for v in views if v.finished_at), default="")
+    return GamedayView(run_id, started_at, finished_at, seconds, views, verified_sections(views))
+
+
+class _Drill:
+    """The events of one drill while they are gathered, and what does not add up about them."""
+
+    def __init__(self, journal: JournalEvents, drill: str, order: int, *,
+                 start: tuple[int, DrillStarted] | None = None, first_line: int = 0, ghost: bool = False) -> None:
+        self.journal, self.drill, self.order, self.ghost = journal, drill, order, ghost
+        self.start = start
+        self.first_line = start[0] if start else first_line
+        self.end: tuple[int, DrillFinished] | None = None
+        self.bucket: dict[type[Event], list[Event]] = {}
+        self.notes: list[str] = []  # problems found while gathering
+
+    def add(self, line: int, event: Event) -> None:
         if isinstance(event, DrillFinished):
-            finished[drill] = event
-    drills = tuple(_drill(starts[d], buckets.get(d, {}), finished.get(d)) for d in order)
-    if not started_at and drills:
-        started_at = drills[0].started_at
-    if not finished_at and drills:
-        finished_at = drills[-1].finished_at
-    return GamedayView(run_id, started_at, finished_at, seconds, drills, verified_sections(drills))
+            if self.end is not None:
+                self.notes.append(f"finished twice (lines {self.end[0]} and {line})")
+                if event.verdict == Verdict.PASSED:
+                    return  # never let a later pass hide an earlier judgement
+            self.end = (line, event)
+            return
+        self.bucket.setdefault(type(event), []).append(event)
+
+    @property
+    def scenario(self) -> str:
+        if self.start is not None:
+            return self.start[1].scenario
+        return self.end[1].scenario if self.end else self.drill
+
+    @property
+    def recorded(self) -> Verdict | None:
+        return self.end[1].verdict if self.end else None
+
+    def problems(self) -> tuple[str, ...]:
+        out = list(self.notes)
+        if self.start is None and self.end is not None:
+            out.insert(0, f"finished (line {self.end[0]}) without a DrillStarted: the journal lost its start")
+        elif self.start is None and not self.ghost:
+            out.insert(0, f"events from line {self.first_line} without a DrillStarted or a DrillFinished")
+        elif self.start is not None and self.end is None:
+            out.insert(0, f"started (line {self.start[0]}) but never finished: the run was cut short")
+        if self.start is not None and self.end is not None and self.end[1].scenario != self.start[1].scenario:
+            out.append(f"started as scenario {self.start[1].scenario!r} but finished as {self.end[1].scenario!r}")
+        if self.end is not None and self.end[1].verdict == Verdict.PASSED:
+            kinds = list(dict.fromkeys([*self.end[1].findings,
+                                        *(f.kind for f in self.bucket.get(FindingRecorded, ())
+                                          if isinstance(f, FindingRecorded))]))
+            if kinds:
+                out.append(f"recorded as passed, yet it holds findings ({', '.join(kinds)})")
+        return tuple(out)
+
+    def view(self, label: str) -> DrillView:
+        problems = self.problems()
+        where = f"{self.journal.source}: " if self.journal.source else ""
+        problems = tuple(f"{where}drill {bound(self.drill)}: {p}" for p in problems)
+        verdict = self.recorded or Verdict.INTERRUPTED
+        if problems and verdict == Verdict.PASSED:
+            verdict = Verdict.HARNESS_ERROR  # a journal that does not add up judges nothing
+        start = self.start[1] if self.start else None
+        end = self.end[1] if self.end else None
+        b = self.bucket
+        series = [s for s in b.get(Series, ()) if isinstance(s, Series)]
+        manual = [m for m in b.get(ManualChecklist, ()) if isinstance(m, ManualChecklist)]
+        metrics = end.metrics if end else None
+        return DrillView(
+            drill=bound(self.drill), scenario=bound(self.scenario),
+            title=bound(start.title) if start else "(no DrillStarted in the journal)",
+            severity=start.severity if start else Priority.P0,
+            runbook=bound(start.runbook) if start else "", section=bound(start.section) if start else "",
+            stack=bound(start.stack) if start else "", mode=bound(start.mode) if start else "",
+            started_at=bound(start.at) if start else "", finished_at=bound(end.at) if end else "",
+            verdict=verdict,
+            detect_budget=start.detect_within if start else (metrics.detect_budget if metrics else 0.0),
+            recover_budget=start.recover_within if start else (metrics.recover_budget if metrics else 0.0),
+            metrics=bounded(metrics),
+            findings=tuple(FindingView(f.kind, bound(f.step), bound(f.message), bound(f.location),
+                                       bound(f.expected), bound(f.seen))
+                           for f in b.get(FindingRecorded, ()) if isinstance(f, FindingRecorded)),
+            steps=tuple(bounded(s) for s in b.get(StepRecorded, ()) if isinstance(s, StepRecorded)),
+            faults=tuple(bounded(f) for f in b.get(FaultRecorded, ()) if isinstance(f, FaultRecorded)),
+            phases=tuple(bounded(p) for p in b.get(PhaseStarted, ()) if isinstance(p, PhaseStarted)),
+            series=bounded(series[-1]) if series else None,
+            manual=bounded(manual[-1].items) if manual else (),
+            duration=end.t if end else 0.0,
+            source=self.journal.source,
+            label=label,
+            recorded_verdict=self.recorded,
+            problems=problems,
+        )
 
 
-def _of(bucket: dict[str, list[object]], kind: type[Event]) -> list[object]:
-    return bucket.get(kind.__name__, [])
+def _labels(drills: Sequence[_Drill]) -> list[str]:
+    """How each drill is named in reports: its id, and its journal (and occurrence) where the id is not unique."""
+    sources: dict[str, set[str]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    for d in drills:
+        sources.setdefault(d.drill, set()).add(d.journal.source)
+    counts: dict[tuple[str, str], int] = {}
+    for d in drills:
+        counts[(d.journal.source, d.drill)] = counts.get((d.journal.source, d.drill), 0) + 1
+    out = []
+    for d in drills:
+        key = (d.journal.source, d.drill)
+        seen[key] = seen.get(key, 0) + 1
+        label = bound(d.drill)
+        if len(sources[d.drill]) > 1:
+            label += f" ({d.journal.source or 'journal'})"
+        if counts[key] > 1:
+            label += f" [{seen[key]}]"
+        out.append(label)
+    return out
 
 
-def _drill(start: DrillStarted, bucket: dict[str, list[object]], end: DrillFinished | None) -> DrillView:
-    findings = tuple(FindingView(f.kind, f.step, f.message, f.location, f.expected, f.seen)
-                     for f in _of(bucket, FindingRecorded) if isinstance(f, FindingRecorded))
-    series = [s for s in _of(bucket, Series) if isinstance(s, Series)]
-    manual = [m for m in _of(bucket, ManualChecklist) if isinstance(m, ManualChecklist)]
-    return DrillView(
-        drill=start.drill, scenario=start.scenario, title=start.title, severity=start.severity,
-        runbook=start.runbook, section=start.section, stack=start.stack, mode=start.mode,
-        started_at=start.at, finished_at=end.at if end else "",
-        verdict=end.verdict if end else Verdict.INTERRUPTED,
-        detect_budget=start.detect_within, recover_budget=start.recover_within,
-        metrics=end.metrics if end else None,
-        findings=findings,
-        steps=tuple(s for s in _of(bucket, StepRecorded) if isinstance(s, StepRecorded)),
-        faults=tuple(f for f in _of(bucket, FaultRecorded) if isinstance(f, FaultRecorded)),
-        phases=tuple(p for p in _of(bucket, PhaseStarted) if isinstance(p, PhaseStarted)),
-        series=series[-1] if series else None,
-        manual=manual[-1].items if manual else (),
-        duration=end.t if end else 0.0,
-    )
+def _check_summaries(journals: Sequence[JournalEvents], summaries: Sequence[tuple[JournalEvents, int,
+                     GamedayFinished]], drills: list[_Drill]) -> None:
+    """A gameday summary (GamedayFinished) must list the verdicts its drills recorded: it is checked
+    against the drills of its own journal and of the journals beside it (same folder) that have no
+    summary of their own (the lanes of a parallel run). Where they disagree, every drill concerned
+    gets a problem; verdicts the summary lists for drills that are not there become one drill of their
+    own per scenario, with that problem. One summary per journal is checked, its last."""
+    last: dict[int, tuple[JournalEvents, int, GamedayFinished]] = {id(j): (j, n, e) for j, n, e in summaries}
+    by_journal: dict[int, list[_Drill]] = {}
+    for d in drills:
+        by_journal.setdefault(id(d.journal), []).append(d)
+    for journal, line, summary in last.values():
+        members = [journal] + [j for j in journals if j.folder == journal.folder and id(j) not in last]
+        listed: dict[str, Counter[str]] = {}
+        for scenario, verdict in summary.verdicts:
+            listed.setdefault(scenario, Counter())[str(verdict)] += 1
+        found: dict[str, list[_Drill]] = {}
+        for member in members:
+            for d in by_journal.get(id(member), ()):
+                if d.recorded is not None:  # an unfinished drill has a problem of its own; no summary can list it
+                    found.setdefault(d.scenario, []).append(d)
+        for scenario in dict.fromkeys([*listed, *found]):
+            said = listed.get(scenario, Counter())
+            concerned = found.get(scenario, [])
+            seen = Counter(str(d.recorded) for d in concerned)
+            if said == seen:
+                continue
+            note = (f"the gameday summary (GamedayFinished, {journal.source or 'journal'} line {line}) lists "
+                    f"scenario {bound(scenario)} as {_tally(said)}, its drills recorded {_tally(seen)}")
+            for d in concerned:
+                d.notes.append(note)
+            missing = sum(said.values()) - sum(seen.values())
+            if missing > 0:
+                ghost = _Drill(journal, scenario, len(drills), first_line=line, ghost=True)
+                ghost.notes.append(note + (f" ({missing} drills missing)" if missing > 1 else ""))
+                drills.append(ghost)
+
+
+def _tally(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "nothing"
+
+
+def bound(text: str) -> str:
+    """A text read back from a journal, bounded again (head and tail kept), whatever the journal holds."""
+    return truncate(text, MAX_RENDERED_CHARS)
+
+
+T = TypeVar("T")
+
+
+def bounded(value: T) -> T:
+    """`value` (an event, a tuple, a text) with every text in it bounded; the same object when nothing was too long."""
+    out: object = value
+    if isinstance(value, str):
+        out = bound(value) if len(value) > MAX_RENDERED_CHARS else value
+    elif isinstance(value, tuple):
+        items = tuple(v if isinstance(v, int | float | None) else bounded(v) for v in value)
+        out = value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for name in _field_names(type(value)):
+            old = getattr(value, name)
+            if isinstance(old, int | float | None):
+                continue
+            new = bounded(old)
+            if new is not old:
+                changes[name] = new
+        out = dataclasses.replace(value, **changes) if changes else value
+    return typing.cast(T, out)
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 def verified_sections(drills: Iterable[DrillView]) -> tuple[SectionVerified, ...]:

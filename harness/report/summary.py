@@ -41,6 +41,8 @@ def render_json(view: GamedayView) -> str:
         "finished_at": view.finished_at,
         "seconds": _number(view.seconds),
         "passed": view.passed,
+        "not_passed": view.not_passed,
+        "problems": list(view.problems),
         "counts": counts,
         "drills": [_drill_json(d) for d in view.drills],
         "sections": [
@@ -56,6 +58,8 @@ def render_json(view: GamedayView) -> str:
 def _drill_json(drill: DrillView) -> dict[str, Any]:
     return {
         "drill": drill.drill,
+        "journal": drill.source,
+        "label": drill.name,
         "scenario": drill.scenario,
         "title": drill.title,
         "severity": drill.severity,
@@ -67,7 +71,9 @@ def _drill_json(drill: DrillView) -> dict[str, Any]:
         "finished_at": drill.finished_at,
         "duration": _number(drill.duration),
         "verdict": drill.verdict,
+        "recorded_verdict": drill.recorded_verdict,
         "passed": drill.passed,
+        "problems": list(drill.problems),
         "findings": [
             {"kind": f.kind, "step": f.step, "message": f.message, "location": f.location,
              "expected": f.expected, "seen": f.seen}
@@ -116,9 +122,10 @@ def _number(value: float | None) -> float | None:
 
 def render_junit(view: GamedayView) -> str:
     """JUnit XML: one <testsuite name="gameday">, one <testcase> per drill; failed drills get a
-    <failure>, harness errors and interrupted drills an <error>."""
-    failures = sum(d.verdict == Verdict.FAILED for d in view.drills)
-    errors = sum(d.verdict.is_error for d in view.drills)
+    <failure>, every other drill that did not pass (harness errors, interrupted drills, a journal that
+    does not add up) an <error>: failures + errors is always the number of drills not passed."""
+    failures = sum(_outcome(d) == "failure" for d in view.drills)
+    errors = sum(_outcome(d) == "error" for d in view.drills)
     seconds = view.seconds if view.seconds > 0 else sum(d.duration for d in view.drills)
     suite = ET.Element("testsuite", _attrs(
         ("name", "gameday"),
@@ -137,28 +144,32 @@ def render_junit(view: GamedayView) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
 
 
+def _outcome(drill: DrillView) -> str:
+    """How JUnit counts a drill: failure (the runbook failed), error (anything else not passed) or pass."""
+    if drill.passed:
+        return "pass"
+    return "failure" if drill.verdict == Verdict.FAILED else "error"
+
+
 def _testcase(suite: ET.Element, drill: DrillView) -> None:
     case = ET.SubElement(suite, "testcase", _attrs(
         ("classname", f"gameday.{drill.stack}"),
-        ("name", drill.scenario),
+        ("name", drill.scenario if drill.name == drill.drill else f"{drill.scenario} [{drill.name}]"),
         ("time", junit(drill.duration)),
     ))
     kinds = drill.finding_kinds
-    if drill.verdict == Verdict.FAILED:
-        failure = ET.SubElement(case, "failure", _attrs(
-            ("message", ", ".join(kinds) or drill.verdict),
-            ("type", kinds[0] if kinds else drill.verdict),
+    outcome = _outcome(drill)
+    if outcome != "pass":
+        problem = "inconsistent-journal" if drill.problems and drill.recorded_verdict in (None, Verdict.PASSED) \
+            and drill.verdict != Verdict.INTERRUPTED else None
+        element = ET.SubElement(case, outcome, _attrs(
+            ("message", ", ".join([*kinds, *(["inconsistent journal"] if drill.problems else [])]) or drill.verdict),
+            ("type", (kinds[0] if kinds and outcome == "failure" else problem or drill.verdict)),
         ))
-        failure.text = printable(_findings_text(drill))
-    elif drill.verdict.is_error:
-        error = ET.SubElement(case, "error", _attrs(
-            ("message", ", ".join(kinds) or drill.verdict),
-            ("type", drill.verdict),
-        ))
-        error.text = printable(_findings_text(drill))
-    elif drill.verdict != Verdict.PASSED:  # a verdict this harness does not know yet: never silently green
-        error = ET.SubElement(case, "error", _attrs(("message", drill.verdict), ("type", drill.verdict)))
-        error.text = printable(_findings_text(drill))
+        text = _findings_text(drill)
+        if drill.problems:
+            text = "the journal does not add up:\n" + "".join(f"  {p}\n" for p in drill.problems) + "\n" + text
+        element.text = printable(text)
     out = ET.SubElement(case, "system-out")
     out.text = printable(_metrics_text(drill))
 
@@ -186,7 +197,7 @@ def _indented(text: str) -> str:
 
 
 def _metrics_text(drill: DrillView) -> str:
-    lines = [f"drill: {drill.drill}", f"title: {drill.title}", f"severity: {drill.severity}",
+    lines = [f"drill: {drill.name}", f"title: {drill.title}", f"severity: {drill.severity}",
              f"runbook: {drill.runbook}#{drill.section}", f"verdict: {drill.verdict}"]
     m = drill.metrics
     if m is None:

@@ -1,8 +1,9 @@
 """Text helpers of every report: characters a report can hold, Markdown that holds together, seconds.
 
-Markdown: text from a journal is written as it is; only code goes into fences (longer than any
-backtick run inside it), inline code gets a long enough backtick run, and table cells lose their
-line breaks and pipes. Seconds: one function per way a report shows a time, each written once.
+Markdown: text from a journal is written as prose with its HTML escaped (`prose`); code goes
+into fences (longer than any backtick run inside it), inline code gets a long enough backtick
+run, and table cells lose their line breaks and pipes. Seconds: one function per way a report
+shows a time, each written once.
 """
 
 from __future__ import annotations
@@ -37,6 +38,17 @@ def _longest_backticks(text: str) -> int:
 
 def one_line(text: str) -> str:
     return " ".join(text.splitlines()).strip()
+
+
+def escape_html(text: str) -> str:
+    """Markdown prose that a CommonMark renderer shows as text: raw HTML (`<script>`, `<img onerror>`)
+    in a journal's text is escaped, never passed through."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def prose(text: str) -> str:
+    """Text from a journal as one line of Markdown prose: HTML escaped."""
+    return escape_html(one_line(text))
 
 
 def code(text: str) -> str:

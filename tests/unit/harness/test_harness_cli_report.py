@@ -30,6 +30,7 @@ def small_journal(folder: Path) -> Path:
 
 def test_report_re_renders_every_format_from_the_journal_alone(tmp_path: Path) -> None:
     path = small_journal(tmp_path / "gameday-1")
+    (tmp_path / ".gameday-reports").write_text("a reports root of the harness\n")
     done = run("report", str(path))
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "gameday-1"
@@ -60,3 +61,11 @@ def test_report_on_a_folder_without_journal_exits_2(tmp_path: Path) -> None:
     done = run("report", str(tmp_path))
     assert done.returncode == 2
     assert "no journal" in done.stderr
+
+
+def test_report_writes_no_index_above_a_folder_that_is_not_a_reports_root(tmp_path: Path) -> None:
+    path = small_journal(tmp_path / "gameday-1")
+    done = run("report", str(path))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "gameday-1" / "report.html").is_file()
+    assert not (tmp_path / "index.html").exists()

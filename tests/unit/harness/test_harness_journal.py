@@ -117,6 +117,16 @@ def test_long_outputs_keep_head_and_tail_and_say_what_was_cut() -> None:
     ("not json at all\n", 1, "not a journal event"),
     ('\n{"schema_version": 1, "type": "Series", "drill": "x"}\n', 2, "not a journal event"),
     ("[1, 2, 3]\n", 1, "not a JSON object"),
+    ('{"schema_version": true, "type": "Series"}\n', 1, "schema_version True"),
+    ('\n\n{"schema_version": 1, "type": "ProbeTransition", "drill": "x", "ok": true, "status": 200, "detail": "", '
+     '"t": NaN}\n', 3, "NaN is not a number"),
+    ('{"schema_version": 1, "type": "ProbeTransition", "t": -Infinity}\n', 1, "Infinity is not a number"),
+    ('{"schema_version": 1, "type": "ProbeTransition", "t": 1e999}\n', 1, "out of range"),
+    ('{"schema_version": 1, "type": "ProbeTransition", "t": 1e300}\n', 1, "out of range"),
+    ('{"schema_version": 1, "type": "ProbeTransition", "drill": "\\udc80"}\n', 1, "lone surrogate"),
+    ('{"schema_version": 1, "\\ud800": 1}\n', 1, "lone surrogate"),
+    ('{"schema_version": 1, "x": ' + "[" * 40 + "]" * 40 + "}\n", 1, "nested deeper than 32"),
+    ('{"schema_version": 1, "x": ' + "[" * 200_000 + "\n", 1, "nested deeper than 32"),
 ])
 def test_a_corrupt_journal_is_an_error_with_file_and_line(tmp_path: Path, content: str, line: int,
                                                          fragment: str) -> None:
@@ -143,3 +153,24 @@ def test_a_journal_line_with_a_wrongly_typed_value_is_an_error(tmp_path: Path) -
     journal.path.write_text(json.dumps(body) + "\n")
     with pytest.raises(JournalError, match="expected float"):
         read_journal(journal.path)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "journal.jsonl")
+    with pytest.raises(JournalError, match="not a regular file"):
+        read_journal(tmp_path / "journal.jsonl")
+
+
+def test_a_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(JournalError, match="is a folder"):
+        read_journal(tmp_path)
+
+
+def test_a_lone_surrogate_in_a_recorded_text_is_written_as_a_replacement_character(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    journal.write(FaultRecorded("db-down", "service-stopped", "injected", "bad \udc80 byte", 1.0))
+    (event,) = read_journal(journal.path)
+    assert isinstance(event, FaultRecorded)
+    assert event.detail == "bad \ufffd byte"

@@ -367,7 +367,7 @@ def test_discover_skips_a_corrupt_journal_with_a_warning(reports: Path, caplog: 
     assert [f.name for f, _ in found] == ["gameday-20261120-100000", "gameday-20261121-100000"]
     assert [v.run_id for _, v in found] == ["run-a", "run-b"]
     assert "gameday-20261122-100000" in caplog.text
-    assert "skipping" in caplog.text
+    assert "skipped" in caplog.text
 
 
 def test_discover_merges_the_worker_journals_of_a_folder(tmp_path: Path) -> None:
@@ -391,7 +391,9 @@ def test_index_lists_each_gameday_with_a_link_to_its_report(reports: Path) -> No
     for href in hrefs:
         assert (reports / href).parent.is_dir()
         assert (reports / href).name == HTML_NAME
-    assert "gameday-20261122-100000" not in page.root.text()
+    assert "gameday-20261122-100000" not in table.text()
+    (problems,) = page.root.find_all("section", "problems")
+    assert "gameday-20261122-100000/journal.jsonl: skipped" in problems.text()  # the bad one, with a note
     assert "<script" not in render_index(reports).lower()
 
 
