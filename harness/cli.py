@@ -309,6 +309,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(command: object) -> str:
+    """What an interrupt did: only commands that inject a fault can say it was rolled back, and only
+    those that bring a stack up that it was removed."""
+    name = getattr(command, "__name__", "")
+    if name in FAULT_COMMANDS:
+        rollback = "cut short by a second interrupt" if interrupts.received() > 1 else "rolled back"
+        return f"interrupted; the active fault was {rollback} and the stack removed"
+    if name in STACK_COMMANDS:
+        return "interrupted; the stack was removed"
+    return "interrupted"
+
+
+FAULT_COMMANDS = frozenset({"cmd_run", "cmd_train"})  # may have a fault injected when interrupted
+STACK_COMMANDS = frozenset({"cmd_check", "cmd_shell"})  # bring a stack up, inject nothing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
@@ -323,8 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        rollback = "cut short by a second interrupt" if interrupts.received() > 1 else "rolled back"
-        print(f"gameday: interrupted; the active fault was {rollback} and the stack removed", file=sys.stderr)
+        print(f"gameday: {_interrupted(args.func)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return code
 

@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.inputfile import NotARegularFile, read_regular
 from harness.runbook.model import (
     Expectation,
     ExpectationKind,
@@ -91,11 +92,12 @@ def slugify(title: str) -> str:
 
 def read_runbook(path: Path | str) -> str:
     path = Path(path)
-    try:
-        with path.open("rb") as handle:  # bounded: /dev/zero or a huge file must not eat the memory
-            data = handle.read(MAX_RUNBOOK_BYTES + 1)
+    try:  # bounded, and only a regular file: /dev/zero must not eat the memory, nor a FIFO block forever
+        data = read_regular(path, MAX_RUNBOOK_BYTES)
     except IsADirectoryError:
         raise RunbookReadError(path, "is a folder, not a markdown file") from None
+    except NotARegularFile as exc:
+        raise RunbookReadError(path, f"{exc.strerror}: give the path of a markdown file") from None
     except OSError as exc:
         raise RunbookReadError(path, f"cannot be read: {exc.strerror}") from None
     if len(data) > MAX_RUNBOOK_BYTES:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -71,7 +72,18 @@ def lint_text(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
         lines.extend(f"  {f}" for f in findings)
         lines.append("")
     lines.append(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
+
+
+# What a runbook may hold that a terminal would obey rather than show: C0 controls but tab (ESC
+# sequences, CR, BEL, backspace), DEL, C1 controls, and the bidirectional overrides ("Trojan source").
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on written as its escape (`\\x1b`, `\\u202e`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 def _inherited(runbook: Runbook, section: Section, diagnoses: dict[str, int]) -> int:

@@ -84,7 +84,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise BadInput(f"--time-limit: {exc}") from None
     known = [s.id for s in load_scenarios(args.scenarios.split(","))]
-    exercises = load_exercises(args.exercises) if args.random or args.exercises.is_dir() else []
+    # A folder given on the command line must be one; the default may be absent (a scenario's defaults apply).
+    given = args.exercises != DEFAULT_EXERCISES
+    exercises = load_exercises(args.exercises) if args.random or given or args.exercises.is_dir() else []
     check_scenarios(exercises, known)
     if args.random:
         if not exercises:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.inputfile import NotARegularFile, read_regular
 
 DEFAULT_EXERCISES = Path("drills/onboarding")
 DEFAULT_TIME_LIMIT = 15 * 60.0
@@ -53,7 +54,7 @@ class Exercise:
         if not self.path:
             return self.name
         try:
-            text = Path(self.path).read_text("utf-8")
+            text = read_regular(self.path, MAX_FILE_BYTES).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return self.path
         return f"{self.path}:{_File(Path(self.path), text).line_of(key)}"
@@ -86,8 +87,12 @@ class _File:
 def load_exercise(path: Path | str) -> Exercise:
     """One exercise file; BadInput (file:line) on anything wrong with it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()[:MAX_FILE_BYTES + 1]
+    try:  # a regular file, and no more than the bound read: not /dev/zero, not a FIFO
+        data = read_regular(path, MAX_FILE_BYTES)
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a folder, not an exercise file (give a .toml file)") from None
+    except NotARegularFile as exc:
+        raise BadInput(f"{path}: {exc.strerror}: give an exercise .toml file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read the exercise file ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
@@ -137,8 +142,12 @@ def _texts(file: _File, raw: dict[str, object], key: str) -> tuple[str, ...]:
 def load_exercises(folder: Path | str) -> list[Exercise]:
     """Every `*.toml` exercise in the folder, by name; BadInput when the folder is missing or a file is bad."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"--exercises {folder}: is a file, not a folder; give the folder that holds the exercise "
+                       "*.toml files (see drills/onboarding/ in the repository)")
     if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder of onboarding exercises (see drills/onboarding/ in the repository)")
+        raise BadInput(f"--exercises {folder}: no such folder of onboarding exercises (see drills/onboarding/ in "
+                       "the repository)")
     exercises = [load_exercise(p) for p in sorted(folder.glob("*.toml"))]
     seen: dict[str, str] = {}
     for exercise in exercises:
