@@ -54,3 +54,22 @@ def read_regular(path: Path | str, limit: int) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def require_regular(path: Path | str) -> None:
+    """Nothing when `path` is a regular file or does not exist (its reader says so); NotARegularFile
+    or IsADirectoryError otherwise. Opens without blocking, so a FIFO is told at once."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return
+    except IsADirectoryError:
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path)) from None
+    try:
+        mode = os.fstat(fd).st_mode
+    finally:
+        os.close(fd)
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(path, kind_of(mode))
