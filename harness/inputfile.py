@@ -31,12 +31,23 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
+def _open(path: Path | str) -> int:
+    """Open for reading without blocking (a FIFO opens at once, with no writer); a socket, which
+    cannot be opened at all (ENXIO), is told as what it is."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ENXIO:
+            raise NotARegularFile(path, kind_of(os.stat(path).st_mode)) from None
+        raise
+
+
 def read_regular(path: Path | str, limit: int) -> bytes:
     """At most `limit + 1` bytes of the regular file at `path` (the caller compares with `limit`).
 
     OSError as `open()` raises it (FileNotFoundError, PermissionError, ...), IsADirectoryError for a
     folder, NotARegularFile for anything else that is not a regular file."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO opens at once, without a writer
+    fd = _open(path)
     try:
         mode = os.fstat(fd).st_mode  # of what was opened: no window between a check and the open
         if stat.S_ISDIR(mode):
@@ -60,7 +71,7 @@ def require_regular(path: Path | str) -> None:
     """Nothing when `path` is a regular file or does not exist (its reader says so); NotARegularFile
     or IsADirectoryError otherwise. Opens without blocking, so a FIFO is told at once."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = _open(path)
     except FileNotFoundError:
         return
     except IsADirectoryError:

@@ -19,7 +19,8 @@ The shapes, and what they cost (ordinary text they also mask, or secrets they mi
   `password_policy=strict` and `token_count=3` stay. Only the value is masked, the name stays. An
   unquoted value ends at a blank, a quote, `,;&|<>)` or a backtick: a password holding one of those
   is masked only up to it. A value that is a variable (`$NEW_KEY`) is kept. `token: expired` in prose
-  is masked too (the price of catching YAML).
+  is masked too (the price of catching YAML). A URL whose password is a variable (`${DB_PASSWORD}`) is
+  kept as it is.
 - URLs with credentials, any scheme in any case: `scheme://user:pw@host`, `redis://:pw@host`, and
   passwords holding `@`, `/` or `:` (everything up to the last `@` of the URL is the password); a
   `host:port/path@x` (digits then `/`) is left alone.
@@ -73,7 +74,7 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("github-token", re.compile(r"(?P<v>\b(?:gh[pousr]_[A-Za-z0-9]{30,255}|github_pat_[A-Za-z0-9_]{22,255}))")),
     ("slack-token", re.compile(r"(?P<v>\bxox[baprs]-[A-Za-z0-9-]{8,255})")),
     ("url-credentials", re.compile(
-        r"(?i)\b[a-z][a-z0-9+.-]{0,30}://[^\s:/?#@\"'<>]{0,256}:(?P<v>(?!\[REDACTED\])[^\s\"'<>]{1,1024})@")),
+        rf"(?i)\b[a-z][a-z0-9+.-]{{0,30}}://[^\s:/?#@\"'<>]{{0,256}}:(?P<v>{_NOT_MASKED}[^\s\"'<>]{{1,1024}})@")),
     ("secret-assignment-double-quoted", re.compile(
         rf"(?i){_CONFIDENTIAL_WORDS}{_AFTER_NAME}\"(?P<v>{_NOT_MASKED}(?:[^\"\\\n]|\\.){{1,1024}})\"")),
     ("secret-assignment-single-quoted", re.compile(
