@@ -121,8 +121,10 @@ class UnsafePattern(BadInput, ValueError):
 def check_pattern(pattern: str) -> re.Pattern[str]:
     """Compile a redaction pattern a stack definition declares or a journal records; UnsafePattern
     (with what to do) for one that does not compile or could take super-linear time: nested
-    quantifiers (`(a+)+`), a quantified alternation (`(a|aa)*`), back-references, quantified
-    lookarounds, or more than MAX_PATTERN_CHARS characters."""
+    quantifiers (`(a+)+`), a quantified alternation (`(a|aa)*`), two unbounded quantifiers in a row
+    over the same characters (`.*.*x`, `\\w+\\w+`), back-references, or more than MAX_PATTERN_CHARS
+    characters. Not caught: the quadratic cost of any pattern that starts with an unbounded repeat
+    (`[a-z]+@` over one long word); recorded texts are bounded, so that cost is too."""
     if not isinstance(pattern, str) or not pattern:
         raise UnsafePattern("a redaction pattern must be a non-empty string")
     if len(pattern) > MAX_PATTERN_CHARS:
@@ -134,7 +136,7 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
         raise UnsafePattern(f"redaction pattern {pattern!r} is not a valid regular expression: {exc}") from None
     problem = _super_linear(parsed, inside_repeat=False)
     if problem:
-        raise UnsafePattern(f"redaction pattern {pattern!r} can take exponential time ({problem}): "
+        raise UnsafePattern(f"redaction pattern {pattern!r} can take super-linear time ({problem}): "
                             "use one quantifier per group and character classes instead of alternatives, "
                             "or bound it ({1,64})")
     return compiled
@@ -143,10 +145,55 @@ def check_pattern(pattern: str) -> re.Pattern[str]:
 _UNBOUNDED = 64  # a repeat allowing more than this counts as unbounded
 
 
+_SAMPLE = [chr(c) for c in range(256)] + ["\u00e9", "\u4e2d", "\u0660", "\u2003"]  # to compare classes
+
+
+def _single_chars(item: Any, state: Any) -> frozenset[str] | None:
+    """The sample characters a one-character item (literal, class, `.`) matches; None for other items."""
+    constants = importlib.import_module("re._constants")
+    op, _ = item
+    if op not in (constants.LITERAL, constants.NOT_LITERAL, constants.IN, constants.ANY):
+        return None
+    parser, compiler = importlib.import_module("re._parser"), importlib.import_module("re._compiler")
+    matcher = compiler.compile(parser.SubPattern(state, [item]), 0)
+    return frozenset(c for c in _SAMPLE if matcher.fullmatch(c))
+
+
+def _overlapping_runs(items: Any, state: Any) -> str:
+    """Two unbounded repeats in a row (only optional items, or characters both take, between them)
+    that can take the same characters (`\\w+\\w+`, `.*.*x`, `\\d+\\s*\\d+`): polynomial backtracking."""
+    constants = importlib.import_module("re._constants")
+    repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT, constants.POSSESSIVE_REPEAT}
+    reachable: frozenset[str] | None = None  # what the unbounded repeats still in play can take
+    for item in items:
+        op, value = item
+        while op is constants.SUBPATTERN and len(value[-1]) == 1:  # `(\\w+)` is `\\w+` here
+            op, value = value[-1][0]
+        if op in repeats and len(value[2]) == 1:
+            low, high, body = value
+            chars = _single_chars(body[0], state)
+            many = high is constants.MAXREPEAT or high > _UNBOUNDED
+            if chars is not None and many and op is not constants.POSSESSIVE_REPEAT:
+                if reachable is not None and reachable & chars:
+                    return "two quantifiers in a row that take the same characters"
+                reachable = chars if low > 0 or reachable is None else reachable | chars
+                continue
+            if low == 0:
+                continue  # optional: what came before is still in play
+        chars = _single_chars((op, value), state)
+        if reachable is not None and chars is not None and chars <= reachable:
+            continue  # a character both sides take: `\\d+1\\d+`
+        reachable = None
+    return ""
+
+
 def _super_linear(items: Any, *, inside_repeat: bool) -> str:
     constants = importlib.import_module("re._constants")
     repeats = {constants.MAX_REPEAT, constants.MIN_REPEAT, constants.POSSESSIVE_REPEAT}
     refs = {constants.GROUPREF, constants.GROUPREF_EXISTS}
+    overlapping = _overlapping_runs(items, items.state) if hasattr(items, "state") else ""
+    if overlapping:
+        return overlapping
     for op, value in items:
         if op in refs:
             return "a back-reference"
