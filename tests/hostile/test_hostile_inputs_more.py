@@ -44,6 +44,7 @@ class MoreCase:
     make: Maker | None = None
     forbidden: tuple[str, ...] = ()  # never in stdout or stderr (terminal controls, secrets)
     starts_things: bool = False  # the command could create containers: prove it did not (Docker)
+    modules: tuple[str, ...] = ()  # corpus/scenarios/NAME.py.txt copied as NAME.py onto PYTHONPATH
 
 
 # -- generated inputs ------------------------------------------------------------------------------
@@ -278,6 +279,9 @@ CASES = [
                           make=active(session="@T/outside"), starts_things=True),
                  id="shell-session-outside", marks=pytest.mark.docker),
     # -- a catastrophic redaction pattern recorded in a journal ---------------------------------------
+    pytest.param(MoreCase(("run", "--scenarios", "hostile_catastrophic_pattern", "--report", "@T/reports"), 2,
+                          ("redaction pattern '(a+)+$'", "super-linear"), modules=("hostile_catastrophic_pattern",),
+                          starts_things=True), id="run-stack-catastrophic-pattern", marks=pytest.mark.docker),
     pytest.param(MoreCase(("report", "@C/journals/catastrophic_pattern.jsonl", "--out", "@T/out"), 0,
                           ("catastrophic_pattern.jsonl: dropped a redaction pattern", "(a+)+$", "super-linear"),
                           forbidden=("CanaryInJournal1",)), id="report-journal-catastrophic-pattern"),
@@ -291,6 +295,12 @@ def test_hostile_input_more(case: MoreCase, tmp_path: Path) -> None:
         case.make(tmp_path)
     before = sorted(p.name for p in watched.iterdir())
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if case.modules:
+        mods = tmp_path / "mods"
+        mods.mkdir()
+        for name in case.modules:
+            (mods / f"{name}.py").write_text(expand((CORPUS / "scenarios" / f"{name}.py.txt").read_text(), tmp_path))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(mods), env.get("PYTHONPATH", "")) if p)
     argv = [expand(a, tmp_path) for a in case.argv]
 
     outcome = run_cli(argv, env=env, timeout=CASE_SECONDS * 6, memory_limit=None)
