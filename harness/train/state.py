@@ -77,6 +77,18 @@ def new_session(reports: Path) -> Path:
     return folder
 
 
+MAX_SESSION_FILE_BYTES = 5_000_000  # hints.json holds runbook blocks; the others are small
+
+
+def _read(path: Path) -> str:
+    """A file of the session as text: a regular file only (a FIFO put there must not block a
+    terminal), at most MAX_SESSION_FILE_BYTES. OSError or ValueError (UnicodeDecodeError) otherwise."""
+    data = read_regular(path, MAX_SESSION_FILE_BYTES)
+    if len(data) > MAX_SESSION_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_SESSION_FILE_BYTES // 1_000_000} MB")
+    return data.decode("utf-8")
+
+
 def _write_json(path: Path, body: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -94,8 +106,8 @@ def announce(reports: Path, session: Path, stack: str, hosts: dict[str, str], ti
 def withdraw(reports: Path, session: Path) -> None:
     """Remove `active.json` if it still announces this session."""
     path = train_root(reports) / ACTIVE_NAME
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        if Path(json.loads(path.read_text("utf-8"))["session"]) == session.resolve():
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if Path(json.loads(_read(path))["session"]) == session.resolve():
             path.unlink()
 
 
@@ -206,7 +218,7 @@ def save_hints(session: Path, hints: list[Hint]) -> None:
 def load_hints(session: Path) -> list[Hint]:
     try:
         return [Hint(Phase(h["phase"]), h["text"], h.get("step", ""))
-                for h in json.loads((session / HINTS_NAME).read_text("utf-8"))]
+                for h in json.loads(_read(session / HINTS_NAME))]
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise BadInput(f"{session / HINTS_NAME}: the exercise's hints cannot be read ({exc})") from None
 
@@ -225,7 +237,7 @@ def taken(session: Path) -> list[dict[str, Any]]:
     """The hints taken so far, in order: {"number", "epoch"}."""
     path = session / TAKEN_NAME
     try:
-        text = path.read_text("utf-8")
+        text = _read(path)
     except FileNotFoundError:
         return []
     out = []
@@ -267,7 +279,7 @@ def finish(session: Path, body: dict[str, Any]) -> None:
 
 def finished(session: Path) -> dict[str, Any] | None:
     try:
-        body = json.loads((session / FINISHED_NAME).read_text("utf-8"))
+        body = json.loads(_read(session / FINISHED_NAME))
     except (OSError, ValueError):
         return None
     return body if isinstance(body, dict) else None

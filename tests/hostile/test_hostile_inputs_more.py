@@ -388,3 +388,18 @@ def test_pid_zero_and_negative_pids_are_never_alive() -> None:
     assert not process_alive(2**40, "")
     assert process_alive(os.getpid(), "")
     assert time.monotonic() - started < 1.0
+
+
+def test_hint_with_a_fifo_for_the_sessions_hints_does_not_hang(tmp_path: Path) -> None:
+    """The session folder is checked; a FIFO put in it in place of hints.json must not block `gameday hint`."""
+    active()(tmp_path)
+    session = next((tmp_path / "reports" / "train").glob("2026*"))
+    (session / "hints.json").unlink()
+    os.mkfifo(session / "hints.json")
+    outcome = run_cli([expand(a, tmp_path) for a in HINT], env={**os.environ}, timeout=CASE_SECONDS * 6,
+                      memory_limit=None)
+    assert not outcome.timed_out
+    assert outcome.seconds < CASE_SECONDS
+    assert outcome.code == 2, outcome.stderr
+    assert one_line_with(outcome.stderr, [str(session / "hints.json"), "FIFO"]), outcome.stderr
+    assert "Traceback" not in outcome.stderr
