@@ -401,6 +401,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_input_files(args: argparse.Namespace) -> None:
+    """A stack definition named on the command line must be a regular file: a FIFO would block its
+    reader forever, a device never end. Told before anything is read or started."""
+    from harness.inputfile import NotARegularFile, require_regular
+
+    stack = getattr(args, "stack", None)
+    if stack is None:
+        return
+    try:
+        require_regular(stack)
+    except NotARegularFile as exc:  # a folder, a missing file: the definition's reader says so itself
+        raise BadInput(f"--stack {stack}: {exc.strerror}; give a stack definition (.toml)") from None
+    except (IsADirectoryError, PermissionError):
+        return
+
+
+def _interrupted(command: object) -> str:
+    """What an interrupt did: only commands that inject a fault can say it was rolled back, and only
+    those that bring a stack up that it was removed."""
+    name = getattr(command, "__name__", "")
+    if name in FAULT_COMMANDS:
+        rollback = "cut short by a second interrupt" if interrupts.received() > 1 else "rolled back"
+        return f"interrupted; the active fault was {rollback} and the stack removed"
+    if name in STACK_COMMANDS:
+        return "interrupted; the stack was removed"
+    return "interrupted"
+
+
+FAULT_COMMANDS = frozenset({"cmd_run", "cmd_train"})  # may have a fault injected when interrupted
+STACK_COMMANDS = frozenset({"cmd_check", "cmd_shell"})  # bring a stack up, inject nothing
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     import signal
 
@@ -410,13 +442,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, interrupts.on_signal)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s")
     try:
+        _check_input_files(args)
         code: int = args.func(args)
     except GamedayError as exc:
         print(f"gameday: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        rollback = "cut short by a second interrupt" if interrupts.received() > 1 else "rolled back"
-        print(f"gameday: interrupted; the active fault was {rollback} and the stack removed", file=sys.stderr)
+        print(f"gameday: {_interrupted(args.func)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return code
 

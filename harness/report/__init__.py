@@ -10,6 +10,7 @@ secret that slipped into a journal still never reaches a report.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import re
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from harness.errors import BadInput
 from harness.journal import JOURNAL, DrillStarted, Event
-from harness.redact import Redactor
+from harness.redact import Redactor, redact_fields, safe_patterns
 from harness.report.model import GamedayView, JournalEvents, build_gameday
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,26 @@ def load_events(journals: Sequence[Path]) -> list[Event]:
     return [event for journal in load_journals(journals) for _, event in journal.events]
 
 
-def render_redactor(events: Iterable[Event]) -> Redactor:
+def render_redactor(events: Iterable[Event], where: str = "journal") -> Redactor:
+    """The built-in shapes plus the stacks' patterns recorded in the journal, each checked first: a
+    pattern that could hang the renderer is dropped with a warning naming `where`."""
     patterns = sorted({p for e in events if isinstance(e, DrillStarted) for p in e.redaction_patterns})
-    return Redactor(patterns=patterns)
+    return Redactor(patterns=safe_patterns(patterns, where))
+
+
+def redacted_events(events: Sequence[Event], where: str = "journal") -> list[Event]:
+    """Every string of every event redacted, before anything is rendered or encoded."""
+    return redact_fields(list(events), render_redactor(events, where))
+
+
+def redacted_journals(loaded: Sequence[JournalEvents], where: str,
+                      redact: Redactor | None = None) -> list[JournalEvents]:
+    """Journals' events with every string redacted (by `redact`, else the recorded patterns, checked,
+    and the built-in shapes) before anything is rendered: no escaping (`\\n` in JSON, `&quot;` in
+    HTML) hides a secret."""
+    redact = redact or render_redactor((e for j in loaded for _, e in j.events), where)
+    return [dataclasses.replace(j, events=tuple((line, redact_fields(e, redact)) for line, e in j.events))
+            for j in loaded]
 
 
 MAX_SLUG = 80  # characters of a drill id kept in a post-mortem's file name
@@ -118,9 +136,10 @@ def render_reports(journals: Sequence[Path], folder: Path, *, index: bool = True
     )
     from harness.report.summary import render_json, render_junit
 
+    where = ", ".join(str(j) for j in journals)
     loaded = load_journals(journals)
-    view: GamedayView = build_gameday(loaded)
-    redact = render_redactor(e for j in loaded for _, e in j.events)
+    redact = render_redactor((e for j in loaded for _, e in j.events), where)
+    view: GamedayView = build_gameday(redacted_journals(loaded, where, redact))
     prepare_folder(folder)
     outputs = {HTML_NAME: render_html(view), JSON_NAME: render_json(view), JUNIT_NAME: render_junit(view)}
     for drill, name in zip(view.drills, postmortem_names(view), strict=True):
@@ -129,7 +148,9 @@ def render_reports(journals: Sequence[Path], folder: Path, *, index: bool = True
     refresh = index and (is_reports_root(root) or claim_root)
     if refresh and not claim_root:
         check_destination(root / INDEX_NAME)  # refused before any file is written
-    written = write_all({folder / name: redact(text) for name, text in outputs.items()})
+    # Every value was redacted before rendering (redacted_journals): once, before any escaping or
+    # encoding, where a secret still has its shape; nothing is redacted after.
+    written = write_all({folder / name: text for name, text in outputs.items()})
     if refresh:
         try:
             if claim_root:

@@ -27,7 +27,7 @@ from harness.exercise_log import (
     read_exercise_log,
 )
 from harness.journal import FaultRecorded, Series
-from harness.redact import Redactor
+from harness.redact import Redactor, redact_fields, safe_patterns
 from harness.report.text import cell, code, fence, minutes, one_line, printable, whole
 from harness.runbook.commands import PHASES, PlanStep, StepMatch, Typed, match_plan, steps_of
 from harness.runbook.model import Phase
@@ -267,8 +267,8 @@ def render_html(d: Debrief) -> str:
 def write_debrief(log: Path, folder: Path) -> tuple[Path, Path]:
     """Render the debrief of the exercise whose log is given: (HTML path, Markdown path)."""
     events = read_exercise_log(log)
-    debrief = build_debrief(events)
-    redact = Redactor(patterns=debrief.started.redaction_patterns)
+    redact = Redactor(patterns=safe_patterns(build_debrief(events).started.redaction_patterns, str(log)))
+    debrief = build_debrief(redact_fields(events, redact))  # values redacted before anything is encoded
     folder.mkdir(parents=True, exist_ok=True)
     html, md = folder / DEBRIEF_HTML, folder / DEBRIEF_MD
     html.write_text(redact(render_html(debrief)), encoding="utf-8")

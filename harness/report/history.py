@@ -43,8 +43,10 @@ def _read_folder(folder: Path, journals: Sequence[Path], skipped: list[str]) -> 
             skipped.append(note)
     if not loaded:
         return None
+    from harness.report import redacted_journals  # this module is imported by harness.report's writer
+
     try:
-        return build_gameday(loaded)
+        return build_gameday(redacted_journals(loaded, str(folder)))  # the index shows journal text too
     except Exception as exc:  # events well-formed one by one, not together: never break the index
         note = f"{folder.name}: skipped, its journals do not make a gameday ({type(exc).__name__}: {exc})"
         log.warning("history: %s", note)

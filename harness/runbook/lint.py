@@ -45,7 +45,9 @@ DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
     # The statement ends right after the table name (`;`, a quote, the end): there is no WHERE.
     ("DELETE without WHERE", re.compile(r"\bDELETE\s+FROM\s+[\w.\"]+\s*(?:;|\"|'|\Z)", re.I)),
     ("DROP or TRUNCATE", re.compile(r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE\s+(?:TABLE\s+)?\w)", re.I)),
-    ("log truncation", re.compile(r"(?:^|[;&|]\s*)(?::|true)?\s*>\s*\S*log\S*|\btruncate\s+-s\s*0\b|"
+    # Blanks within the line only: `\s*` after `^` (re.M) would run over every following blank line
+    # from every line start, quadratic in a block of many empty lines.
+    ("log truncation", re.compile(r"(?:^|[;&|])[ \t]*(?::|true)?[ \t]*>[ \t]*\S*log\S*|\btruncate\s+-s\s*0\b|"
                                   r"\bcat\s+/dev/null\s*>|\becho\s+(?:-n\s+)?(?:\"\"|'')?\s*>\s*\S*log", re.M)),
     ("kill -9", re.compile(r"\b(?:kill|pkill|killall)\s+(?:-9|-KILL|-SIGKILL|-s\s+(?:9|KILL|SIGKILL))\b")),
     ("firewall default-deny", re.compile(r"\biptables\s+(?:-t\s+\w+\s+)?-P\s+\w+\s+(?:DROP|REJECT)|"
@@ -83,6 +85,8 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
     known_hosts = set(hosts) | set(runbook.front_matter.hosts)
     bound_names = set(bound) | set(runbook.front_matter.variables)
     findings = [LintFinding(p.code, p.severity, p.message, p.location) for p in runbook.problems]
+    # Each section's own verification, counted once (not once per descendant: quadratic).
+    verifying = {s.anchor for s in runbook.sections if s.steps_in(Phase.VERIFY)}
     for section in runbook.sections:
         earlier: dict[str, Location] = {}
         for step in section.steps:
@@ -90,7 +94,7 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
             for name in assigned_names(step.code) if step.executable else ():
                 earlier.setdefault(name, step.location)
         if section.steps_in(Phase.FIX):
-            verifies = any(runbook.section(a).steps_in(Phase.VERIFY) for a in _lineage(runbook, section.anchor))
+            verifies = any(a in verifying for a in _lineage(runbook, section.anchor))
             if not verifies:
                 findings.append(LintFinding(
                     "GD020", LintLevel.WARNING,
@@ -147,8 +151,10 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
     code_lines = ["" if line.strip().startswith("#") else line for line in step.code.split("\n")]
     text = "\n".join(code_lines)
     for label, pattern in DESTRUCTIVE:
+        offset, counted_to = 0, 0  # lines counted up to `counted_to` (matches come in order: linear)
         for found in pattern.finditer(text):
-            offset = text.count("\n", 0, found.start())
+            offset += text.count("\n", counted_to, found.start())
+            counted_to = found.start()
             shown = code_lines[offset].strip()[:80]
             if step.destructive_ok:
                 add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, LintLevel.INFO)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
 from harness.errors import BadInput
@@ -159,12 +160,20 @@ class Runbook:
     problems: tuple[Problem, ...] = ()
     line_count: int = 0
 
+    @cached_property
+    def _by_anchor(self) -> dict[str, Section]:
+        """Sections by anchor, the first of each (looked up once per section by lint: a scan would be quadratic)."""
+        index: dict[str, Section] = {}
+        for section in self.sections:
+            index.setdefault(section.anchor, section)
+        return index
+
     def section(self, anchor: str) -> Section:
         anchor = anchor.lstrip("#")
-        for section in self.sections:
-            if section.anchor == anchor:
-                return section
-        raise UnknownSection(self.path, anchor, [s.anchor for s in self.sections])
+        found = self._by_anchor.get(anchor)
+        if found is None:
+            raise UnknownSection(self.path, anchor, [s.anchor for s in self.sections])
+        return found
 
     def parent_of(self, section: Section) -> Section | None:
         return self.section(section.parent) if section.parent else None

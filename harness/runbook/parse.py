@@ -20,6 +20,7 @@ from markdown_it.token import Token
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.inputfile import NotARegularFile, read_regular
 from harness.runbook.model import (
     Expectation,
     ExpectationKind,
@@ -39,6 +40,10 @@ EXECUTABLE_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh"})
 KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
 MAX_RUNBOOK_BYTES = 5_000_000
 MAX_NESTING = 100  # markdown-it stops reading a document nested deeper than this (lists, quotes)
+# Inline markup (links, emphasis, code spans) is parsed only where its text is used (headings, list
+# items) and only up to this length: markdown-it's link and image rules are quadratic in a line of
+# unclosed `[` or `![`, so a longer text is read with its markup characters stripped instead.
+MAX_INLINE_CHARS = 2_000
 
 # `**Fix**:`, `**Fix:**`, `**Check** (on the db server):`; group 4 is any text after the colon.
 _LABEL = re.compile(r"^\*\*([^*\n]{1,60}?)(:?)\*\*(?:\s*\([^)\n]{0,80}\))?(:?)\s*(.*)$", re.DOTALL)
@@ -48,6 +53,7 @@ _EXPECTED = re.compile(r"^#\s*Expected\b\s*(?:(?P<cond>(?:if|when|during|on|with
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+[a-z]?[.)]|[a-z][.)])\s+", re.IGNORECASE)
 _FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
 _QUOTE_PREFIX = re.compile(r"^(?:\s*>)+")  # blockquote markers before a fence line
+_MARKUP = re.compile(r"[*_`\[\]<>!&\\\n~]")  # characters inline markup (or an entity, a break) starts with
 
 # Label words (lowercase, numbering and trailing remarks removed) and the phase they start.
 _PHASE_WORDS: tuple[tuple[tuple[str, ...], Phase], ...] = (
@@ -86,11 +92,12 @@ def slugify(title: str) -> str:
 
 def read_runbook(path: Path | str) -> str:
     path = Path(path)
-    try:
-        with path.open("rb") as handle:  # bounded: /dev/zero or a huge file must not eat the memory
-            data = handle.read(MAX_RUNBOOK_BYTES + 1)
+    try:  # bounded, and only a regular file: /dev/zero must not eat the memory, nor a FIFO block forever
+        data = read_regular(path, MAX_RUNBOOK_BYTES)
     except IsADirectoryError:
         raise RunbookReadError(path, "is a folder, not a markdown file") from None
+    except NotARegularFile as exc:
+        raise RunbookReadError(path, f"{exc.strerror}: give the path of a markdown file") from None
     except OSError as exc:
         raise RunbookReadError(path, f"cannot be read: {exc.strerror}") from None
     if len(data) > MAX_RUNBOOK_BYTES:
@@ -130,6 +137,7 @@ class _Parser:
         self.front_matter, body = self._front_matter(text)
         self.body = body
         self.sections: list[_SectionDraft] = [_SectionDraft("", "(preamble)", 0, 1, None)]
+        self.open_sections: list[_SectionDraft] = []  # the current heading's ancestors, levels increasing
         self.anchor_counts: dict[str, int] = {}
         self.used_anchors: set[str] = set()
         self.phase: Phase | None = None
@@ -196,7 +204,7 @@ class _Parser:
     # -- walking the markdown -----------------------------------------------------------------
 
     def run(self) -> Runbook:
-        tokens = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).parse(self.body)
+        tokens = _BLOCKS.parse(self.body)
         self._check_read_to_the_end(tokens)
         list_items: list[dict[str, object]] = []  # open list items: text, line, has executable code
         index = 0
@@ -212,12 +220,14 @@ class _Parser:
                 list_items.append({"text": None, "line": _line(token), "code": False})
             elif token.type == "list_item_close":
                 item = list_items.pop()
-                if item["text"] and not item["code"] and self.phase is not None:
-                    self.current.manual.append(ManualStep(self.current.anchor, str(item["text"]),
+                first = item["text"]  # its first paragraph, made text only when it is a manual step
+                text = _plain(first) if isinstance(first, Token) and not item["code"] and self.phase else ""
+                if text and self.phase is not None:
+                    self.current.manual.append(ManualStep(self.current.anchor, text,
                                                           self.at(int(str(item["line"]))), self.phase))
             elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
                 if list_items and list_items[-1]["text"] is None:
-                    list_items[-1]["text"] = _plain(token)
+                    list_items[-1]["text"] = token
                 elif not list_items:
                     self._paragraph(token)
             elif token.type == "fence":
@@ -280,8 +290,13 @@ class _Parser:
         if phase is not None and is_label and level > 1 and self.current.level and level > self.current.level:
             self.phase = phase  # `### Diagnosis` under a section: a label, not a new section
             return
-        parent = next((d.anchor for d in reversed(self.sections) if d.level and d.level < level), None)
-        self.sections.append(_SectionDraft(anchor, title, level, _line(token), parent))
+        # The nearest earlier heading of a lower level: a stack, not a scan back (linear in headings).
+        while self.open_sections and self.open_sections[-1].level >= level:
+            self.open_sections.pop()
+        parent = self.open_sections[-1].anchor if self.open_sections else None
+        draft = _SectionDraft(anchor, title, level, _line(token), parent)
+        self.sections.append(draft)
+        self.open_sections.append(draft)
         self.phase = None
 
     def _paragraph(self, inline: Token) -> None:
@@ -485,10 +500,20 @@ def _strip_markup(text: str) -> str:
 
 def _plain(inline: Token) -> str:
     """The text of an inline token without markup (code spans keep their text)."""
-    if not inline.children:
-        return _strip_markup(inline.content)
+    content = inline.content
+    if not _MARKUP.search(content):
+        return content.strip()  # plain words: nothing to parse
+    if len(content) > MAX_INLINE_CHARS:
+        return _strip_markup(content)
+    parsed = _INLINE.parseInline(content)
+    children = parsed[0].children if parsed and parsed[0].children else []
     text = "".join(
         child.content if child.type in ("text", "code_inline") else " " if child.type.endswith("break") else ""
-        for child in inline.children
+        for child in children
     )
-    return text.strip() or _strip_markup(inline.content)
+    return text.strip() or _strip_markup(content)
+
+
+# Block structure only (headings, paragraphs, lists, fences): inline text is parsed on demand by _plain.
+_BLOCKS = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).disable("inline")
+_INLINE = MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 from harness.runbook.lint import LintFinding, summary_counts
-from harness.runbook.model import Phase, Runbook
+from harness.runbook.model import Phase, Runbook, Section
 
 LINT_SCHEMA_VERSION = 1
 
@@ -51,11 +52,13 @@ def lint_text(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
         f"{expectations} expectations, {len(runbook.manual_steps())} manual steps; hosts: {', '.join(hosts) or '-'}",
         "",
     ]
+    diagnoses: dict[str, int] = {}  # anchor -> its diagnosis, inherited included (parents come first)
     for section in runbook.sections:
         if not section.anchor:
             continue
         own = Counter(s.phase.value for s in section.steps if s.executable and s.phase)
-        inherited = len(runbook.diagnosis(section.anchor)) - own.get("diagnose", 0)
+        inherited = _inherited(runbook, section, diagnoses)
+        diagnoses.setdefault(section.anchor, inherited + len(section.steps_in(Phase.DIAGNOSE)))
         parts = [f"diagnose {own.get('diagnose', 0)}" + (f"+{inherited} inherited" if inherited else ""),
                  f"fix {own.get('fix', 0)}", f"verify {own.get('verify', 0)}"]
         if section.manual:
@@ -69,4 +72,25 @@ def lint_text(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
         lines.extend(f"  {f}" for f in findings)
         lines.append("")
     lines.append(f"{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
-    return "\n".join(lines)
+    return "\n".join(terminal_safe(line) for line in lines)
+
+
+# What a runbook may hold that a terminal would obey rather than show: C0 controls but tab (ESC
+# sequences, CR, BEL, backspace), DEL, C1 controls, and the bidirectional overrides ("Trojan source").
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` with every character a terminal would act on written as its escape (`\\x1b`, `\\u202e`)."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
+
+
+def _inherited(runbook: Runbook, section: Section, diagnoses: dict[str, int]) -> int:
+    """How many diagnosis steps `section` inherits (as Runbook.diagnosis counts them), from counts
+    already known for its parent: counting each section's whole diagnosis again is quadratic."""
+    if not section.parent:
+        return 0
+    if section.parent not in diagnoses:
+        return len(runbook.diagnosis(section.anchor)) - len(section.steps_in(Phase.DIAGNOSE))
+    return diagnoses[section.parent]

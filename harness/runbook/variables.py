@@ -113,12 +113,14 @@ def holes(code: str) -> list[Hole]:
                     seen.add(key)
                     found.append(Hole(match.group(1), "placeholder", number, match.group(3)))
         assignment_values = {m.group(3) for m in re.finditer(r"\b([A-Za-z_]\w*)=([\"']?)([^\"'\s;]*)\2", line)}
+        # One string searched once per new token (a scan of every value per token is quadratic on a long line).
+        values_text = "\0".join(assignment_values)
         for pattern in (_CAPS_PLACEHOLDER, _ANGLE_PLACEHOLDER, _EXAMPLE_VALUE):
             for match in pattern.finditer(line):
                 token = match.group(0).strip("\"'")
-                if token in assignment_values or any(token in v for v in assignment_values):
-                    continue
                 key = ("placeholder", token)
+                if key in seen or token in values_text:
+                    continue
                 if key not in seen:
                     seen.add(key)
                     found.append(Hole(token, "placeholder", number, token))

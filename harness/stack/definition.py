@@ -21,6 +21,8 @@ from typing import Any
 
 from harness.durations import parse_duration
 from harness.errors import DefinitionError
+from harness.inputfile import read_regular
+from harness.redact import UnsafePattern, check_pattern
 
 LOCAL_HOST = "local"
 DEFAULT_HEALTH_TIMEOUT = 60.0
@@ -203,8 +205,7 @@ def load_definition(path: Path | str) -> StackDefinition:
     """Read and validate a stack definition; DefinitionError (file and line) on any problem."""
     path = Path(path).resolve()
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(MAX_DEFINITION_BYTES + 1)
+        raw = read_regular(path, MAX_DEFINITION_BYTES)  # never blocks on a FIFO, never reads a device whole
         if len(raw) > MAX_DEFINITION_BYTES:
             raise DefinitionError(f"larger than {MAX_DEFINITION_BYTES // 1000} kB: not a stack definition", path=path)
         text = raw.decode("utf-8")
@@ -345,10 +346,9 @@ class _Loader:
             raise self.fail("redaction.patterns must be a list of regular expressions", "patterns", "[redaction]")
         for pattern in patterns:
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise self.fail(f"redaction pattern {pattern!r} is not a valid regular expression: {exc}",
-                                pattern, "patterns") from None
+                check_pattern(pattern)
+            except UnsafePattern as exc:
+                raise self.fail(str(exc), pattern, "patterns") from None
         return tuple(patterns)
 
     def check_keys(self, table: Mapping[str, Any], allowed: set[str], where: str, header: str) -> None:

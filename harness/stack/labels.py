@@ -36,10 +36,15 @@ def process_start_ticks(pid: int) -> str:
 
 
 def process_alive(pid: int, start_ticks: str) -> bool:
-    """Whether the process that created an object still runs (same pid, same start time)."""
+    """Whether the process that created an object still runs (same pid, same start time).
+
+    Only a real process id counts: `kill(0, 0)` signals our own process group and `kill(-N, 0)` a
+    whole group, so 0 and negative ids (a crafted label or file) are never alive."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
-    except ProcessLookupError:
+    except (ProcessLookupError, OverflowError, ValueError):
         return False
     except PermissionError:
         return True

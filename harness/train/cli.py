@@ -94,7 +94,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise BadInput(f"--time-limit: {exc}") from None
     known = [s.key for s in load(modules_option(args.scenarios), args.root)]
     folder: Path = args.exercises or project_root(args.root) / DEFAULT_EXERCISES
-    exercises = load_exercises(folder) if args.random or folder.is_dir() else []
+    # A folder given on the command line must be one; the default may be absent.
+    exercises = load_exercises(folder) if args.random or args.exercises or folder.is_dir() else []
     exercises = resolve_scenarios(exercises, known)
     if args.random:
         if not exercises:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from harness.durations import parse_duration
 from harness.errors import BadInput
+from harness.inputfile import NotARegularFile, read_regular
 from harness.scenarios import find_key
 
 DEFAULT_EXERCISES = Path("drills/onboarding")
@@ -58,7 +59,7 @@ class Exercise:
         if not self.path:
             return self.name
         try:
-            text = Path(self.path).read_text("utf-8")
+            text = read_regular(self.path, MAX_FILE_BYTES).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             return self.path
         return f"{self.path}:{_File(Path(self.path), text).line_of(key)}"
@@ -91,8 +92,12 @@ class _File:
 def load_exercise(path: Path | str, system: str = "") -> Exercise:
     """One exercise file (of `system`'s folder, if any); BadInput (file:line) on anything wrong with it."""
     path = Path(path)
-    try:
-        data = path.read_bytes()[:MAX_FILE_BYTES + 1]
+    try:  # a regular file, and no more than the bound read: not /dev/zero, not a FIFO
+        data = read_regular(path, MAX_FILE_BYTES)
+    except IsADirectoryError:
+        raise BadInput(f"{path}: is a folder, not an exercise file (give a .toml file)") from None
+    except NotARegularFile as exc:
+        raise BadInput(f"{path}: {exc.strerror}: give an exercise .toml file") from None
     except OSError as exc:
         raise BadInput(f"{path}: cannot read the exercise file ({exc.strerror or exc})") from None
     if len(data) > MAX_FILE_BYTES:
@@ -143,6 +148,9 @@ def load_exercises(folder: Path | str) -> list[Exercise]:
     """Every exercise of the folder: `*.toml` in it and in its system folders (`<system>/*.toml`),
     by name; BadInput when the folder is missing or a file is bad."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise BadInput(f"--exercises {folder}: is a file, not a folder; give the folder that holds the exercise "
+                       "*.toml files (see drills/onboarding/ in the repository)")
     if not folder.is_dir():
         raise BadInput(f"{folder}: no such folder of onboarding exercises (drills/onboarding/<system>/*.toml "
                        "in the project)")

@@ -15,16 +15,20 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import math
 import os
+import re
 import secrets
+import stat
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from harness.errors import BadInput
+from harness.inputfile import read_regular
 from harness.runbook.model import Phase
 from harness.stack.labels import process_alive, process_start_ticks
 from harness.train.hints import Hint
@@ -73,6 +77,18 @@ def new_session(reports: Path) -> Path:
     return folder
 
 
+MAX_SESSION_FILE_BYTES = 5_000_000  # hints.json holds runbook blocks; the others are small
+
+
+def _read(path: Path) -> str:
+    """A file of the session as text: a regular file only (a FIFO put there must not block a
+    terminal), at most MAX_SESSION_FILE_BYTES. OSError or ValueError (UnicodeDecodeError) otherwise."""
+    data = read_regular(path, MAX_SESSION_FILE_BYTES)
+    if len(data) > MAX_SESSION_FILE_BYTES:
+        raise ValueError(f"{path}: larger than {MAX_SESSION_FILE_BYTES // 1_000_000} MB")
+    return data.decode("utf-8")
+
+
 def _write_json(path: Path, body: Any) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -90,24 +106,93 @@ def announce(reports: Path, session: Path, stack: str, hosts: dict[str, str], ti
 def withdraw(reports: Path, session: Path) -> None:
     """Remove `active.json` if it still announces this session."""
     path = train_root(reports) / ACTIVE_NAME
-    with contextlib.suppress(OSError, ValueError, KeyError):
-        if Path(json.loads(path.read_text("utf-8"))["session"]) == session.resolve():
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        if Path(json.loads(_read(path))["session"]) == session.resolve():
             path.unlink()
 
 
+MAX_ACTIVE_BYTES = 64_000
+_CONTAINER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # a container id or name (never an option)
+_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+class BadActiveFile(BadInput):
+    """`active.json` exists but is not what a controller writes: never trusted, never followed."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}; it is not an exercise's announcement (remove it if no "
+                         "`gameday train` is running)")
+
+
 def read_active(reports: Path) -> Active | None:
-    """The announced exercise, alive or not; None when there is none (or the file is unreadable)."""
+    """The announced exercise, alive or not; None when there is none. BadActiveFile when the file is
+    not one a controller wrote: every field is checked (types, a real pid, container ids that cannot
+    be options, a session folder that is a real folder right inside REPORTS/train, not a symlink)."""
     path = train_root(reports) / ACTIVE_NAME
     try:
-        body = json.loads(path.read_text("utf-8"))
-        return Active(**body)
-    except (OSError, ValueError, TypeError):
+        data = read_regular(path, MAX_ACTIVE_BYTES)
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        raise BadActiveFile(path, f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_ACTIVE_BYTES:
+        raise BadActiveFile(path, f"larger than {MAX_ACTIVE_BYTES // 1000} kB")
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadActiveFile(path, f"not JSON ({exc})") from None
+    return _checked_active(path, reports, body)
+
+
+def _checked_active(path: Path, reports: Path, body: object) -> Active:
+    def bad(problem: str) -> BadActiveFile:
+        return BadActiveFile(path, problem)
+
+    if not isinstance(body, dict):
+        raise bad("not a JSON object")
+    names = {f.name for f in fields(Active)}
+    unknown = sorted(set(body) - names)
+    if unknown:
+        raise bad(f"unknown field {unknown[0]!r}")
+    for name in ("session", "pid_start", "stack", "started_at", "report"):
+        if not isinstance(body.get(name), str):
+            raise bad(f"{name!r} must be text")
+    pid = body.get("pid")
+    if not isinstance(pid, int) or isinstance(pid, bool) or not 0 < pid < 2**31:
+        raise bad(f"'pid' must be a process id (a positive integer), got {pid!r}")
+    limit = body.get("time_limit")
+    if not isinstance(limit, int | float) or isinstance(limit, bool) or not math.isfinite(limit) or limit <= 0:
+        raise bad(f"'time_limit' must be a positive number of seconds, got {limit!r}")
+    hosts = body.get("hosts")
+    if not isinstance(hosts, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and _HOST.fullmatch(k) and _CONTAINER.fullmatch(v)
+            for k, v in hosts.items()):
+        raise bad("'hosts' must map host names to container ids")
+    extra = body.get("extra", {})
+    if not isinstance(extra, dict):
+        raise bad("'extra' must be an object")
+    session = Path(body["session"])
+    root = train_root(reports).resolve()
+    if not session.is_absolute() or session.parent.resolve() != root or session.name in ("", ".", ".."):
+        raise bad(f"the session folder {str(session)!r} is not a folder right inside {root}")
+    try:
+        mode = os.lstat(session).st_mode
+    except OSError:
+        raise bad(f"the session folder {str(session)!r} does not exist") from None
+    if not stat.S_ISDIR(mode):  # lstat: a symlink is not a folder here, wherever it points
+        raise bad(f"the session folder {str(session)!r} is not a real folder (a symlink or a file)")
+    return Active(session=str(session), pid=pid, pid_start=body["pid_start"], stack=body["stack"],
+                  hosts=dict(hosts), time_limit=float(limit), started_at=body["started_at"],
+                  report=body["report"], extra=dict(extra))
 
 
 def running(reports: Path) -> Active | None:
-    """The exercise whose controller is still alive, or None."""
-    active = read_active(reports)
+    """The exercise whose controller is still alive, or None (a file no controller wrote is none)."""
+    try:
+        active = read_active(reports)
+    except BadActiveFile:
+        return None
     return active if active is not None and active.is_alive() else None
 
 
@@ -133,7 +218,7 @@ def save_hints(session: Path, hints: list[Hint]) -> None:
 def load_hints(session: Path) -> list[Hint]:
     try:
         return [Hint(Phase(h["phase"]), h["text"], h.get("step", ""))
-                for h in json.loads((session / HINTS_NAME).read_text("utf-8"))]
+                for h in json.loads(_read(session / HINTS_NAME))]
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise BadInput(f"{session / HINTS_NAME}: the exercise's hints cannot be read ({exc})") from None
 
@@ -152,7 +237,7 @@ def taken(session: Path) -> list[dict[str, Any]]:
     """The hints taken so far, in order: {"number", "epoch"}."""
     path = session / TAKEN_NAME
     try:
-        text = path.read_text("utf-8")
+        text = _read(path)
     except FileNotFoundError:
         return []
     out = []
@@ -194,7 +279,7 @@ def finish(session: Path, body: dict[str, Any]) -> None:
 
 def finished(session: Path) -> dict[str, Any] | None:
     try:
-        body = json.loads((session / FINISHED_NAME).read_text("utf-8"))
+        body = json.loads(_read(session / FINISHED_NAME))
     except (OSError, ValueError):
         return None
     return body if isinstance(body, dict) else None

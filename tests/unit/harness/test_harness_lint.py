@@ -498,3 +498,62 @@ def test_cli_real_world_seed_runbook_has_findings_and_no_traceback(cli: Runs) ->
     assert run.returncode == 1
     assert "Traceback" not in run.stdout + run.stderr
     assert "warning GD" in run.stdout
+
+
+# -- linear time: big runbooks lint in seconds, not minutes ----------------------------------------
+
+LINT_BOUND_SECONDS = 2.0  # CPU seconds for 20k constructs (it took 82 s for 220 kB before)
+CONSTRUCTS = 20_000
+
+
+def _timed_lint(text: str) -> float:
+    import time
+
+    started = time.process_time()  # CPU time: a loaded shared machine does not make it flaky
+    runbook = parse_runbook("big.md", text)
+    lint_text(runbook, lint(runbook))
+    return time.process_time() - started
+
+
+def _mixed(count: int) -> str:
+    """`count` constructs: sections (a level-1 heading above them all), list items and fix blocks."""
+    parts = ["# Big\n"]
+    for i in range(count // 3):
+        parts.append(f"## s{i}\n**Fix**:\n- item {i}\n```bash\nrm -rf /x{i}\n```\n")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("shape", [
+    pytest.param(lambda n: _mixed(n), id="sections-items-blocks"),
+    pytest.param(lambda n: "## parent\n**Diagnosis**:\n" + "".join(
+        f"```sh\necho {i}\n# Expected: {i}\n```\n" for i in range(n // 3)) + "".join(
+        f"### c{i}\n**Fix**:\n```sh\nx\n```\n" for i in range(n // 3)), id="children-inheriting-a-big-diagnosis"),
+    pytest.param(lambda n: "## s\n**Diagnosis**:\n```sh\nx\n" + "# Expected: y\n\n" * n + "```\n",
+                 id="expectations-and-blank-lines-in-one-block"),
+    pytest.param(lambda n: "## s\n**Diagnosis**:\n```sh\n" + " ; ".join(
+        f"X{i}=val{i} A{i}_ID" for i in range(n // 2)) + "\n# Expected: ok\n```\n", id="one-long-line"),
+    pytest.param(lambda n: "## s\n**Fix**:\n" + "".join(
+        f"- restart **app** {i}, see [the docs](x)\n" if i % 10 == 0 else f"- restart app {i}\n" for i in range(n)),
+        id="list-items-some-with-markup"),
+    pytest.param(lambda n: "## " + "![a" * n + "\n**Fix**:\n```sh\nx\n```\n", id="a-heading-of-unclosed-images"),
+])
+def test_twenty_thousand_constructs_lint_in_linear_time(shape: object) -> None:
+    text = shape(CONSTRUCTS)  # type: ignore[operator]
+    assert _timed_lint(text) < LINT_BOUND_SECONDS
+
+
+@pytest.mark.parametrize("shape", [
+    pytest.param(_mixed, id="sections-items-blocks"),
+    pytest.param(lambda n: "## s\n**Fix**:\n" + "".join(f"- ![a{i}" * 3 + "\n" for i in range(n)),
+                 id="list-items-of-unclosed-images"),
+])
+def test_lint_time_grows_linearly(shape: object) -> None:
+    """Four times the constructs, about four times the time (a quadratic part would make it 16)."""
+    small, big = _timed_lint(shape(2_500)), _timed_lint(shape(10_000))  # type: ignore[operator]
+    assert big < 8 * max(small, 0.02)
+
+
+def test_long_heading_keeps_its_text_without_inline_parsing() -> None:
+    runbook = parse_runbook("x.md", md("## 1. " + "[a" * 3000, "", "**Fix**:", "", "```sh", "x", "```"))
+    assert runbook.sections[0].title.startswith("1. [a[a")
+    assert runbook.sections[0].steps
