@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0.dev0"
 
 _EXPORTS = {
+    "Attempt": "harness.observe.traffic",
     "BadInput": "harness.errors",
     "ConfigSwitch": "harness.faults.envfile",
     "ConnectionHog": "harness.faults.hog",
@@ -38,6 +39,8 @@ _EXPORTS = {
     "HttpStorm": "harness.faults.storm",
     "ImageBuildError": "harness.errors",
     "InfrastructureError": "harness.errors",
+    "Journey": "harness.observe.traffic",
+    "JourneyContext": "harness.observe.traffic",
     "NetworkPartition": "harness.faults.network",
     "Observation": "harness.scenarios",
     "PortRefused": "harness.faults.network",
@@ -57,6 +60,7 @@ _EXPORTS = {
 }
 
 __all__ = [
+    "Attempt",
     "BadInput",
     "ConfigSwitch",
     "ConnectionHog",
@@ -80,6 +84,8 @@ __all__ = [
     "HttpStorm",
     "ImageBuildError",
     "InfrastructureError",
+    "Journey",
+    "JourneyContext",
     "NetworkPartition",
     "Observation",
     "PortRefused",
@@ -133,6 +139,7 @@ if TYPE_CHECKING:
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
     from harness.observe.probe import http_check
+    from harness.observe.traffic import Attempt, Journey, JourneyContext
     from harness.runbook.lint import lint
     from harness.runbook.model import Runbook
     from harness.runbook.parse import parse_runbook

@@ -12,10 +12,17 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from harness.observe.probe import http_check
-from harness.observe.traffic import Attempt, Journey, JourneyContext
-from harness.scenarios import DrillContext, HealthCheck, Observation, scenario
-from harness.stack.stack import Stack
+from harness import (
+    Attempt,
+    DrillContext,
+    HealthCheck,
+    Journey,
+    JourneyContext,
+    Observation,
+    Stack,
+    http_check,
+    scenario,
+)
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
 STACK = ROOT / "stack" / "chatkit" / "stack.toml"

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.faults.service import ServiceStopped
-from harness.scenarios import DrillContext
+from harness import DrillContext, ServiceStopped
 from scenarios.chatkit import chatkit_scenario
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.faults.hog import ConnectionHog
-from harness.scenarios import DrillContext
+from harness import ConnectionHog, DrillContext
 from scenarios.chatkit import chatkit_scenario
 
 LEAKED_CONNECTIONS = 40  # more than max_connections (30): the leak takes every slot it can

@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from harness.faults.storm import HttpStorm
-from harness.scenarios import DrillContext
+from harness import DrillContext, HttpStorm
 from scenarios.chatkit import APP_PORT, chatkit_scenario
 
 BOT = "bot-scraper-7"

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from harness.faults.envfile import EnvFileChange
-from harness.scenarios import DrillContext
+from harness import DrillContext, EnvFileChange
 from scenarios.chatkit import APP_PORT, ENV_FILE, RESTART, chatkit_scenario
 
 

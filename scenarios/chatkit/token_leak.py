@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from harness.faults.envfile import ConfigSwitch
-from harness.scenarios import DrillContext
+from harness import ConfigSwitch, DrillContext
 from scenarios.chatkit import APP_PORT, ENV_FILE, LOG_FILE, RESTART, chatkit_scenario
 
 TOKEN = re.compile(r"ck_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

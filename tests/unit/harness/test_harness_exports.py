@@ -34,3 +34,20 @@ def test_type_checkers_see_every_public_name() -> None:
     seen = {alias.name: node.module for node in guarded.body if isinstance(node, ast.ImportFrom)
             for alias in node.names}
     assert seen == harness._EXPORTS
+
+
+def test_the_reference_scenarios_are_written_with_the_public_surface_alone() -> None:
+    """What our own scenario modules need is what a user's need: every name they take from the
+    harness comes from `harness` itself, and is public."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "scenarios"
+    modules = sorted(root.rglob("*.py"))
+    assert modules
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("harness"):
+                assert node.module == "harness", f"{module}:{node.lineno}: imports from {node.module}"
+                missing = [a.name for a in node.names if a.name not in harness.__all__]
+                assert not missing, f"{module}:{node.lineno}: {missing} not public"
