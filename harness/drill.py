@@ -155,8 +155,16 @@ class Drill:
         self.id = drill_id or plan.scenario.key
         self.ctx = DrillContext(plan.scenario, stack, redactor, clock)
         self.started = clock.now()
-        self.observers = observers or Observers.watching(
-            plan.scenario.observation, stack, clock, on_probe=probe_transitions(journal, self.id, self.started))
+        self._observers = observers  # built in the observe phase, unless given (scripted ones in tests)
+
+    @property
+    def observers(self) -> Observers:
+        """The scenario's observers of this stack, made on first use: in the observe phase, whose
+        time includes attaching them."""
+        if self._observers is None:
+            self._observers = Observers.watching(self.scenario.observation, self.stack, self.clock,
+                                                 on_probe=probe_transitions(self.journal, self.id, self.started))
+        return self._observers
 
     # -- records -------------------------------------------------------------------------------
 
@@ -380,7 +388,8 @@ class Drill:
     # -- the end -------------------------------------------------------------------------------
 
     def finish(self, timeline: Timeline, interrupted: bool) -> None:
-        self.observers.stop()
+        if self._observers is not None:
+            self._observers.stop()
         for fault, action in self.fault_actions().items():
             if not action.ended:
                 self.find(FindingKind.HARNESS_ERROR, "rollback", f"fault {fault} is still in effect after the "
