@@ -101,6 +101,8 @@ def _mask_shape(name: str) -> Callable[[re.Match[str]], str]:
         if name == "aws-secret-access-key" and (not all(p.search(value) for p in _MIXED)
                                                 or value.startswith("/") or value.count("/") > 2):
             return match.group(0)  # a hex digest, a word, a path: not a key
+        if name == "secret-assignment" and value.startswith("/"):
+            return match.group(0)  # a path or a sed address (`sed -i '/^SECRET_KEY=/d'`), not a secret
         start, end = match.span("v")
         whole = match.group(0)
         offset = match.start()

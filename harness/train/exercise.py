@@ -152,8 +152,8 @@ def load_exercises(folder: Path | str) -> list[Exercise]:
         raise BadInput(f"--exercises {folder}: is a file, not a folder; give the folder that holds the exercise "
                        "*.toml files (see drills/onboarding/ in the repository)")
     if not folder.is_dir():
-        raise BadInput(f"{folder}: no such folder of onboarding exercises (drills/onboarding/<system>/*.toml "
-                       "in the project)")
+        raise BadInput(f"--exercises {folder}: no such folder of onboarding exercises "
+                       "(drills/onboarding/<system>/*.toml in the project)")
     exercises = [load_exercise(p) for p in sorted(folder.glob("*.toml"))]
     for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))):
         exercises += [load_exercise(p, sub.name) for p in sorted(sub.glob("*.toml"))]
