@@ -639,12 +639,11 @@ class _Loader:
     def check_repository(self, name: str, repository: str, header: str) -> None:
         """A recipe's image is NAMESPACE/NAME: a bare name is an official image (`postgres` is
         `docker.io/library/postgres`), and tagging a build with it would re-tag the public image for
-        everyone on a shared engine; so would `library/...` or a registry's name in front."""
+        everyone on a shared engine; so would `library/...` or a registry's name in front
+        (`docker.io/...`, `ghcr.io/...`, `localhost/...`)."""
         parts = repository.split("/")
-        while parts and parts[0] in ("docker.io", "index.docker.io", "registry-1.docker.io", "library"):
-            parts = parts[1:]
-        public = parts[-1] if parts else repository
-        if len(parts) < 2 or "." in parts[0] or parts[0] == "localhost":
+        public = parts[-1]
+        if len(parts) < 2 or parts[0] in ("library", "localhost") or "." in parts[0]:
             known = f" ({public!r} is a public image)" if public in PUBLIC_IMAGES else ""
             raise self.fail(f"services.{name}.image {repository!r} would re-tag a public image or name a "
                             f"registry{known}; name what the harness builds NAMESPACE/NAME, e.g. "
@@ -699,10 +698,10 @@ class _Loader:
             except ValueError as exc:
                 raise self.fail(f"{where}.{key}: {exc}", key, table, header) from None
         timeout, interval = durations["timeout"], durations["interval"]
-        if timeout > MAX_HEALTH_TIMEOUT:
-            raise self.fail(f"{where}.timeout = {raw['timeout']!r} is longer than "
-                            f"{MAX_HEALTH_TIMEOUT / 60:g} minutes: write a wait a run can afford", "timeout", table,
-                            header)
+        if not MIN_HEALTH_INTERVAL <= timeout <= MAX_HEALTH_TIMEOUT:
+            raise self.fail(f"{where}.timeout = {raw['timeout']!r} must be from {MIN_HEALTH_INTERVAL * 1000:g}ms "
+                            f"to {MAX_HEALTH_TIMEOUT / 60:g} minutes: write a wait a run can afford", "timeout",
+                            table, header)
         if "interval" not in raw:
             interval = min(interval, timeout)
         elif not MIN_HEALTH_INTERVAL <= interval <= timeout:

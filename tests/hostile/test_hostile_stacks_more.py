@@ -64,7 +64,7 @@ CASES = [
     corpus("image_public", 4, "'postgres' would re-tag a public image"),
     corpus("image_public_library", 4, "'docker.io/library/redis' would re-tag a public image"),
     # 7. health timings within bounds
-    corpus("health_timeout_huge", 10, "timeout = '24h' is longer than 15 minutes"),
+    corpus("health_timeout_huge", 10, "timeout = '24h' must be from 50ms to 15 minutes"),
     corpus("health_interval_tiny", 11, "interval = '1ms' must be from 50ms to the timeout"),
     # 8. a dependency chain too long to be a system (and no RecursionError on the way)
     pytest.param(StackCase("@T/chain.toml", 2 + 4 * 200 + 2,  # [services.s200]: the first too many
