@@ -12,6 +12,7 @@ typo cannot reach a running stack.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Mapping
@@ -31,12 +32,24 @@ DEFAULT_SECRET_BYTES = 32
 MAX_DEFINITION_BYTES = 1_000_000
 MIN_MEMORY_BYTES = 16 * 1024 * 1024  # below this, hardly any service starts: a typo, not a limit
 MIN_TMPFS_BYTES = 4 * 1024  # one page; a size of 0 would mean "unbounded" to the kernel
+MAX_SERVICES = 200  # more is a generated file gone wrong, not a system under test
+MAX_HEALTH_TIMEOUT = 15 * 60.0  # seconds; a readiness wait longer than this is a hang
+MIN_HEALTH_INTERVAL = 0.05  # seconds; faster polling only loads the engine
+MAX_FILE_MODE = 0o777  # permission bits only: no setuid, setgid or sticky bit
+# Official images: a recipe tagged with one of these names would re-tag the public image on a
+# shared engine (the rule itself is wider: a recipe's repository must be NAMESPACE/NAME).
+PUBLIC_IMAGES = frozenset({
+    "alpine", "busybox", "centos", "debian", "fedora", "golang", "httpd", "mariadb", "memcached",
+    "mongo", "mysql", "nginx", "node", "openjdk", "postgres", "python", "rabbitmq", "redis", "ruby",
+    "rust", "ubuntu",
+})
 SHELL = ("/bin/sh", "-c")  # how a `command` string runs, as a Dockerfile's shell form does
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 _VOLUME_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _REPOSITORY = re.compile(r"^[a-z0-9][a-z0-9._/-]*$")
 _IMAGE_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmg])\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3}
 
@@ -234,6 +247,7 @@ class _Loader:
         self.lines = text.splitlines()
         self.scope: tuple[int, int] | None = None
         self.builders: dict[str, tuple[str, ImageRecipe]] = {}  # repository -> (service, recipe)
+        self.variables: dict[str, str] = {}
 
     def fail(self, message: str, *needles: str) -> DefinitionError:
         return DefinitionError(message, path=self.path, line=self.locate(*needles))
@@ -297,6 +311,11 @@ class _Loader:
         raw_services = data.get("services")
         if not isinstance(raw_services, dict) or not raw_services:
             raise self.fail("a stack needs at least one [services.NAME] table", "[services")
+        if len(raw_services) > MAX_SERVICES:
+            first_extra = list(raw_services)[MAX_SERVICES]
+            raise self.fail(f"too many services ({len(raw_services)}; at most {MAX_SERVICES}): split the "
+                            "system into smaller stacks", f"[services.{first_extra}]", "[services")
+        self.variables = dict(variables)
         services = self.share_images([self.service(sname, body, known) for sname, body in raw_services.items()])
         ordered = self.start_order(services)
         self.scope = None
@@ -411,6 +430,8 @@ class _Loader:
             raise self.fail(f"services.{name}.ports must be a list of port numbers", "ports", header)
         env = [(k, text_with_placeholders(v, f"services.{name}.environment.{k}"))
                for k, v in self.string_table(body.get("environment", {}), f"services.{name}.environment")]
+        for key, value in env:
+            self.check_environment(name, key, value, header)
         files = []
         raw_files = body.get("files", {})
         if not isinstance(raw_files, dict):
@@ -419,6 +440,11 @@ class _Loader:
             if not fpath.startswith("/") or not isinstance(fbody, dict):
                 raise self.fail(f"services.{name}.files: {fpath!r} must be an absolute path with a table",
                                 fpath, header)
+            parts = fpath[1:].split("/")
+            if any(part in ("", ".", "..") for part in parts) or any(c in fpath for c in "\r\n\0"):
+                raise self.fail(f"services.{name}.files: {fpath!r} must name a file by a plain absolute path "
+                                "(not /, no //, . or .., no line breaks), e.g. \"/etc/app.conf\"",
+                                f'"{fpath}"', fpath, header)
             self.check_keys(fbody, _FILE_KEYS, f"services.{name}.files.{fpath!r}", fpath)
             content = fbody.get("content")
             if not isinstance(content, str):
@@ -431,6 +457,9 @@ class _Loader:
             else:
                 raise self.fail(f"file {fpath}: mode {mode!r} is not octal (write \"0600\" or 0o600)",
                                 "mode", fpath)
+            if mode_int > MAX_FILE_MODE:
+                raise self.fail(f"file {fpath}: mode {mode!r} sets the setuid, setgid or sticky bit; write "
+                                "permission bits only, at most 0777 (e.g. \"0644\")", "mode", fpath)
             files.append(FileSpec(fpath, text_with_placeholders(content, f"file {fpath}"), mode_int))
         setup = body.get("setup", [])
         if not isinstance(setup, list) or not all(isinstance(c, str) for c in setup):
@@ -466,6 +495,21 @@ class _Loader:
             tmpfs=tmpfs,
             memory=self.memory(name, body.get("memory"), header),
         )
+
+    def check_environment(self, name: str, key: str, value: str, header: str) -> None:
+        """A variable's name is a shell-like name and its value one line: a line break or `=` would
+        let one entry write others (or break the file Docker passes them through)."""
+        where = f"services.{name}.environment"
+        needles = (key, f'"{key}"', json.dumps(key), f"'{key}'", "environment", f"[{where}]", header)
+        if not _ENV_NAME.match(key):
+            raise self.fail(f"{where}: {key!r} is not a variable name; use letters, digits and _, "
+                            "not starting with a digit (no =, blanks or line breaks)", *needles)
+        used = [m.group(1) for m in _PLACEHOLDER.finditer(value)]
+        broken = next((v for v in used if any(c in self.variables.get(v, "") for c in "\r\n\0")), None)
+        if any(c in value for c in "\r\n\0") or broken:
+            via = f" (through variable {broken})" if broken else ""
+            raise self.fail(f"{where}.{key}: the value holds a line break or NUL{via}; an environment value "
+                            "is one line: put multi-line text in a file (services.NAME.files)", *needles)
 
     def command(self, name: str, raw: object, header: str) -> tuple[str, ...]:
         """`command`: a string runs under /bin/sh -c; a list is the argv itself (exec form)."""
@@ -554,18 +598,34 @@ class _Loader:
         if not isinstance(repository, str) or not _REPOSITORY.match(repository):
             raise self.fail(f"services.{name}.image must name the image repository to build, without a tag "
                             "(the harness tags it with its recipe's hash), e.g. \"gameday/app\"", "image", header)
+        self.check_repository(name, repository, header)
         if not isinstance(dockerfile, str):
             raise self.fail(f"services.{name}.dockerfile must be a path relative to this file", "dockerfile", header)
-        base = self.path.parent
-        context = (base / str(body.get("context", "."))).resolve()
+        base = self.path.parent  # resolved: the definition's path is
+        raw_context = body.get("context", ".")
+        if not isinstance(raw_context, str) or not raw_context.strip():
+            raise self.fail(f"services.{name}.context must be a folder, relative to this file", "context", header)
+        context = (base / raw_context).resolve()
+        if not context.is_relative_to(base):
+            raise self.fail(f"services.{name}.context {raw_context!r} is {context}, outside the folder of this "
+                            f"definition ({base}); keep the build context in that folder or below it",
+                            "context", header)
+        if not context.is_dir():
+            raise self.fail(f"services.{name}.context: {context} is not a folder", "context", header)
         dockerfile_path = (base / dockerfile).resolve()
+        if not dockerfile_path.is_relative_to(context):
+            raise self.fail(f"services.{name}.dockerfile {dockerfile!r} is {dockerfile_path}, outside the build "
+                            f"context {context}; put the Dockerfile inside the context", "dockerfile", header)
         if not dockerfile_path.is_file():
             raise self.fail(f"services.{name}.dockerfile: {dockerfile_path} does not exist", "dockerfile", header)
-        if not context.is_dir() or not dockerfile_path.is_relative_to(context):
-            raise self.fail(f"services.{name}.context must be a folder holding the Dockerfile", "context", header)
         inputs = body.get("inputs", ["**/*"])
         if not isinstance(inputs, list) or not inputs or not all(isinstance(i, str) for i in inputs):
             raise self.fail(f"services.{name}.inputs must be a list of glob patterns", "inputs", header)
+        for pattern in inputs:
+            if not pattern or pattern.startswith(("/", "\\")) or ".." in pattern.replace("\\", "/").split("/"):
+                raise self.fail(f"services.{name}.inputs: {pattern!r} reaches outside the build context; write "
+                                "globs relative to the context, without a leading / or any .. "
+                                "(e.g. \"images/app/**\")", "inputs", header)
         build_args = self.string_table(body.get("build_args", {}), f"services.{name}.build_args")
         recipe = ImageRecipe(repository, dockerfile_path, context, tuple(inputs), tuple(build_args))
         builder, known = self.builders.setdefault(repository, (name, recipe))
@@ -575,6 +635,19 @@ class _Loader:
                             f"another name, or drop this service's dockerfile and build keys to run "
                             f"services.{builder}'s image", "image", header)
         return recipe
+
+    def check_repository(self, name: str, repository: str, header: str) -> None:
+        """A recipe's image is NAMESPACE/NAME: a bare name is an official image (`postgres` is
+        `docker.io/library/postgres`), and tagging a build with it would re-tag the public image for
+        everyone on a shared engine; so would `library/...` or a registry's name in front
+        (`docker.io/...`, `ghcr.io/...`, `localhost/...`)."""
+        parts = repository.split("/")
+        public = parts[-1]
+        if len(parts) < 2 or parts[0] in ("library", "localhost") or "." in parts[0]:
+            known = f" ({public!r} is a public image)" if public in PUBLIC_IMAGES else ""
+            raise self.fail(f"services.{name}.image {repository!r} would re-tag a public image or name a "
+                            f"registry{known}; name what the harness builds NAMESPACE/NAME, e.g. "
+                            f"\"gameday/{public or name}\"", "image", header)
 
     def health(self, name: str, raw: object, ports: tuple[int, ...], header: str) -> HealthCheck | None:
         if raw is None:
@@ -625,6 +698,15 @@ class _Loader:
             except ValueError as exc:
                 raise self.fail(f"{where}.{key}: {exc}", key, table, header) from None
         timeout, interval = durations["timeout"], durations["interval"]
+        if not MIN_HEALTH_INTERVAL <= timeout <= MAX_HEALTH_TIMEOUT:
+            raise self.fail(f"{where}.timeout = {raw['timeout']!r} must be from {MIN_HEALTH_INTERVAL * 1000:g}ms "
+                            f"to {MAX_HEALTH_TIMEOUT / 60:g} minutes: write a wait a run can afford", "timeout",
+                            table, header)
+        if "interval" not in raw:
+            interval = min(interval, timeout)
+        elif not MIN_HEALTH_INTERVAL <= interval <= timeout:
+            raise self.fail(f"{where}.interval = {raw['interval']!r} must be from {MIN_HEALTH_INTERVAL * 1000:g}ms "
+                            f"to the timeout ({timeout:g}s)", "interval", table, header)
         return HealthCheck(check, timeout, interval)
 
     def start_order(self, services: list[ServiceSpec]) -> tuple[ServiceSpec, ...]:
@@ -637,21 +719,31 @@ class _Loader:
                     raise self.fail(f"services.{spec.name} depends on unknown service {dep!r}",
                                     "depends_on", f"[services.{spec.name}]")
         ordered: list[ServiceSpec] = []
+        done: set[str] = set()
         visiting: set[str] = set()
-
-        def visit(spec: ServiceSpec) -> None:
-            if spec in ordered:
-                return
-            if spec.name in visiting:
-                raise self.fail(f"services.{spec.name}: depends_on forms a cycle", f"[services.{spec.name}]")
-            visiting.add(spec.name)
-            for dep in spec.depends_on:
-                visit(by_name[dep])
-            visiting.discard(spec.name)
-            ordered.append(spec)
-
-        for spec in services:
-            visit(spec)
+        for root in services:  # depth first, with an explicit stack: no recursion limit to reach
+            if root.name in done:
+                continue
+            visiting.add(root.name)
+            stack: list[tuple[ServiceSpec, int]] = [(root, 0)]
+            while stack:
+                spec, index = stack[-1]
+                if index < len(spec.depends_on):
+                    stack[-1] = (spec, index + 1)
+                    needed = by_name[spec.depends_on[index]]
+                    if needed.name in done:
+                        continue
+                    if needed.name in visiting:
+                        self.scope = None
+                        raise self.fail(f"services.{needed.name}: depends_on forms a cycle",
+                                        f"[services.{needed.name}]")
+                    visiting.add(needed.name)
+                    stack.append((needed, 0))
+                    continue
+                stack.pop()
+                visiting.discard(spec.name)
+                done.add(spec.name)
+                ordered.append(spec)
         return tuple(ordered)
 
 

@@ -6,6 +6,7 @@ can say no. Built from the reference stack's db image, so nothing new is built.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -109,8 +110,13 @@ class Started:
 
 
 def write(tmp: Path, template: str, local: str) -> Path:
+    """The definition, next to a copy of the reference db recipe: a build context must lie in the
+    definition's folder (the copy hashes to the same tag, so nothing is built)."""
+    chatkit = tmp / "chatkit"
+    for part in ("images/db", "images/common"):
+        shutil.copytree(CHATKIT_DIR / part, chatkit / part, symlinks=True, dirs_exist_ok=True)
     path = tmp / "stack.toml"
-    path.write_text(template.format(loop=WORKER_LOOP, spool=SPOOL, local=local, chatkit=CHATKIT_DIR))
+    path.write_text(template.format(loop=WORKER_LOOP, spool=SPOOL, local=local, chatkit=chatkit))
     return path
 
 

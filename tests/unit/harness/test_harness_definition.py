@@ -1095,3 +1095,173 @@ def test_substitute_does_not_re_expand_substituted_values() -> None:
 
 def test_substitute_inserts_values_literally() -> None:
     assert substitute("p=${P}", {"P": r"a\1b\g<0>"}) == r"p=a\1b\g<0>"
+
+
+# --- inputs that cannot be right: refused before anything starts, at their line -------------------
+
+
+@pytest.mark.parametrize(("entry", "fragment"), [
+    ('"A=B" = "x"', '"A=B"'),
+    ('"" = "x"', '"" ='),
+    ('"1ST" = "x"', '"1ST"'),
+    ('"HAS SPACE" = "x"', '"HAS SPACE"'),
+    ('"A\\nB" = "x"', '"A\\nB"'),
+    ('GOOD = "one\\nLD_PRELOAD=/tmp/x.so"', "GOOD ="),
+    ('CR = "one\\rtwo"', "CR ="),
+])
+def test_an_environment_entry_that_is_not_one_name_one_line_is_an_error_at_its_line(
+        tmp_path: Path, entry: str, fragment: str) -> None:
+    text = MINIMAL + f'\n[services.app.environment]\nOK = "fine"\n{entry}\n'
+    error = load_error(tmp_path, text)
+    assert "services.app.environment" in str(error)
+    assert_at(error, text, fragment)
+
+
+def test_an_environment_value_with_a_multi_line_variable_is_an_error(tmp_path: Path) -> None:
+    text = MINIMAL.replace('[services.app]', '[variables]\nMANY = """one\ntwo"""\n\n[services.app]') \
+        + '\n[services.app.environment]\nUSES = "${MANY}"\n'
+    error = load_error(tmp_path, text)
+    assert "through variable MANY" in str(error)
+    assert_at(error, text, "USES =")
+
+
+@pytest.mark.parametrize("context", ['"/"', '".."', '"../.."', '"/etc"', '"sub/../.."'])
+def test_a_build_context_outside_the_definitions_folder_is_an_error_at_its_line(
+        tmp_path: Path, context: str) -> None:
+    (tmp_path / "sub").mkdir()
+    text = MINIMAL + f"context = {context}\n"
+    error = load_error(tmp_path, text)
+    assert "outside the folder of this definition" in str(error)
+    assert_at(error, text, "context =")
+
+
+def test_a_build_context_reached_through_a_link_is_judged_where_it_leads(tmp_path: Path) -> None:
+    (tmp_path / "escape").symlink_to("/")
+    text = MINIMAL + 'context = "escape"\n'
+    assert_at(load_error(tmp_path, text), text, "context =")
+
+
+def test_a_build_context_below_the_definitions_folder_is_accepted(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "Dockerfile").write_text("FROM scratch\n")
+    path = write_stack(tmp_path, MINIMAL.replace('"Dockerfile"', '"images/Dockerfile"') + 'context = "images"\n')
+    recipe = load_definition(path).services[0].image
+    assert isinstance(recipe, ImageRecipe)
+    assert recipe.context == (tmp_path / "images").resolve()
+
+
+def test_a_dockerfile_outside_its_context_is_an_error_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "images").mkdir()
+    text = MINIMAL + 'context = "images"\n'
+    error = load_error(tmp_path, text)
+    assert "outside the build context" in str(error)
+    assert_at(error, text, "dockerfile =")
+
+
+@pytest.mark.parametrize("fpath", ["/", "//etc/x", "/etc/../x", "/etc/./x", "/etc/x/", "/a/.."])
+def test_a_file_path_that_is_root_or_not_plain_is_an_error_at_its_line(tmp_path: Path, fpath: str) -> None:
+    text = MINIMAL + f'\n[services.app.files."{fpath}"]\ncontent = "x"\n'
+    error = load_error(tmp_path, text)
+    assert "plain absolute path" in str(error)
+    assert_at(error, text, f'"{fpath}"')
+
+
+@pytest.mark.parametrize("mode", ['"4755"', '"2755"', '"1777"', '"06755"', "0o4755", "0o1000"])
+def test_a_file_mode_with_setuid_setgid_or_sticky_bits_is_an_error(tmp_path: Path, mode: str) -> None:
+    text = MINIMAL + f'\n[services.app.files."/etc/app.conf"]\ncontent = "x"\nmode = {mode}\n'
+    error = load_error(tmp_path, text)
+    assert "setuid" in str(error)
+    assert_at(error, text, "mode =")
+
+
+@pytest.mark.parametrize("pattern", ["/etc/**", "../secrets/**", "src/../../x", "..", "\\\\etc", ""])
+def test_an_input_glob_reaching_outside_the_project_is_an_error_at_its_line(tmp_path: Path, pattern: str) -> None:
+    text = MINIMAL + f'inputs = ["Dockerfile", "{pattern}"]\n'
+    error = load_error(tmp_path, text)
+    assert "reaches outside the build context" in str(error)
+    assert_at(error, text, "inputs =")
+
+
+@pytest.mark.parametrize("image", ["debian", "postgres", "library/redis", "docker.io/nginx",
+                                   "docker.io/library/python", "docker.io/gameday/app", "ghcr.io/acme/app",
+                                   "localhost/app", "library/acme/app", "tiny"])
+def test_a_built_image_that_is_not_namespaced_or_names_a_registry_is_an_error(tmp_path: Path, image: str) -> None:
+    text = MINIMAL.replace('"gameday/tiny"', f'"{image}"')
+    error = load_error(tmp_path, text)
+    assert "would re-tag a public image" in str(error)
+    assert_at(error, text, "image =")
+
+
+def test_a_bare_public_name_is_said_to_be_one(tmp_path: Path) -> None:
+    text = MINIMAL.replace('"gameday/tiny"', '"library/postgres"')
+    assert "'postgres' is a public image" in str(load_error(tmp_path, text))
+
+
+def test_a_local_image_may_have_a_public_name(tmp_path: Path) -> None:
+    path = write_stack(tmp_path, 'name = "tiny"\n\n[services.cache]\nimage = "redis:7"\n')
+    assert load_definition(path).services[0].image == LocalImage("redis:7")
+
+
+@pytest.mark.parametrize(("health", "fragment"), [
+    ('timeout = "16m"', "timeout ="),
+    ('timeout = "10ms"', "timeout ="),
+    ('timeout = "1h"', "timeout ="),
+    ("timeout = 1e9", "timeout ="),
+    ('timeout = "10s"\ninterval = "10ms"', "interval ="),
+    ('timeout = "10s"\ninterval = "11s"', "interval ="),
+])
+def test_an_absurd_health_timeout_or_interval_is_an_error_at_its_line(
+        tmp_path: Path, health: str, fragment: str) -> None:
+    text = MINIMAL + f'\n[services.app.health]\nexec = "true"\n{health}\n'
+    assert_at(load_error(tmp_path, text), text, fragment)
+
+
+def test_health_bounds_themselves_are_accepted(tmp_path: Path) -> None:
+    health_table = '\n[services.app.health]\nexec = "true"\ntimeout = "15m"\ninterval = "50ms"\n'
+    path = write_stack(tmp_path, MINIMAL + health_table)
+    health = load_definition(path).services[0].health
+    assert health is not None
+    assert (health.timeout, health.interval) == (900.0, 0.05)
+
+
+def test_a_short_timeout_without_an_interval_polls_within_it(tmp_path: Path) -> None:
+    path = write_stack(tmp_path, MINIMAL + '\n[services.app.health]\nexec = "true"\ntimeout = "100ms"\n')
+    health = load_definition(path).services[0].health
+    assert health is not None
+    assert health.interval == 0.1
+
+
+def chain(count: int) -> str:
+    """`count` services, each depending on the next, the last on none."""
+    parts = ['name = "chain"\ndefault_host = "s0"\n']
+    for i in range(count):
+        parts.append(f'\n[services.s{i}]\nimage = "gameday/chain"\n')
+        if i + 1 < count:
+            parts.append(f'depends_on = ["s{i + 1}"]\n')
+    return "".join(parts)
+
+
+def test_five_thousand_services_in_a_chain_are_refused_cleanly_and_fast(tmp_path: Path) -> None:
+    import time
+
+    text = chain(5000)
+    started = time.monotonic()
+    error = load_error(tmp_path, text)
+    assert time.monotonic() - started < 2.0
+    assert "too many services (5000; at most 200)" in str(error)
+    assert_at(error, text, "[services.s200]")
+
+
+def test_the_longest_allowed_chain_is_ordered_without_recursion(tmp_path: Path) -> None:
+    import sys
+    import traceback
+
+    path = write_stack(tmp_path, chain(200))
+    limit = sys.getrecursionlimit()
+    depth = len(traceback.extract_stack())
+    sys.setrecursionlimit(depth + 100)  # far below 200 levels: the order must not recurse per dependency
+    try:
+        names = [s.name for s in load_definition(path).services]
+    finally:
+        sys.setrecursionlimit(limit)
+    assert names == [f"s{i}" for i in reversed(range(200))]
