@@ -136,7 +136,7 @@ def test_rendering_is_linear_20k_constructs_under_2_seconds(what: str) -> None:
                                 "healthy", True, (), 1.0) for i in range(SCALE)]
     if what == "faults":
         events += [FaultRecorded("d", f"f{i}", action, "detail", 1.0)
-                   for action in (FaultAction.INJECTED, FaultAction.VERIFIED) for i in range(SCALE)]
+                   for action in (FaultAction.INJECTED, FaultAction.VERIFIED) for i in range(SCALE // 2)]
     if what == "findings":
         events += [FindingRecorded("d", FindingKind.FIX_FAILED, f"r{i}", f"m{i}", f"R.md:{i}") for i in range(SCALE)]
     events.append(finish("d", Verdict.FAILED if what == "findings" else Verdict.PASSED))
