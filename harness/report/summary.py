@@ -14,11 +14,9 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from typing import Any
 
 from harness.journal import Metrics
-from harness.redact import redact_fields
 from harness.report.model import DrillView, GamedayView
 from harness.report.text import junit, printable
 from harness.vocabulary import FaultAction, Verdict
@@ -30,10 +28,10 @@ _SURROGATE = re.compile("[\ud800-\udfff]")  # only ever inside a JSON string, wh
 # -- JSON ---------------------------------------------------------------------------------------
 
 
-def render_json(view: GamedayView, redact: Callable[[str], str] | None = None) -> str:
-    """The JSON summary (`schema_version` 1): indented, keys sorted, ending with a newline. With `redact`,
-    every string is redacted before it is encoded. Text stays readable; a lone surrogate, which UTF-8
-    cannot hold, is written as its `\\u` escape."""
+def render_json(view: GamedayView) -> str:
+    """The JSON summary (`schema_version` 1): indented, keys sorted, ending with a newline (its
+    strings were redacted before rendering, harness.report.redacted_journals). Text stays readable;
+    a lone surrogate, which UTF-8 cannot hold, is written as its `\\u` escape."""
     counts = dict.fromkeys(Verdict, 0)
     counts.update(view.counts)
     body = {
@@ -53,8 +51,6 @@ def render_json(view: GamedayView, redact: Callable[[str], str] | None = None) -
             for s in view.sections
         ],
     }
-    if redact is not None:  # every string, before it is encoded (an escaped `\n` hides a secret's shape)
-        body = redact_fields(body, redact)
     text = json.dumps(body, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False)
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
