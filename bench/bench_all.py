@@ -256,11 +256,11 @@ def section_probe(bench: Bench) -> list[Measure]:
     from harness.scenarios import load_scenarios
 
     scenarios = load_scenarios(["scenarios"])
-    measures = [measure("probe", f"probe interval configured, {s.id}", "s", [s.observation.probe_interval],
+    measures = [measure("probe", f"probe interval configured, {s.key}", "s", [s.observation.probe_interval],
                         PROBE_RESOLUTION) for s in scenarios]
     observations: dict[int, tuple[Any, list[str]]] = {}
     for s in scenarios:
-        observations.setdefault(id(s.observation), (s.observation, []))[1].append(s.id)
+        observations.setdefault(id(s.observation), (s.observation, []))[1].append(s.key)
     stack = bench.stack()
     for observation, ids in observations.values():
         medians, worst = [], 0.0

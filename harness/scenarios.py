@@ -107,11 +107,6 @@ class Scenario:
         """`system/name`, e.g. `chatkit/db-down`: the scenario's identity everywhere."""
         return f"{self.system}/{self.name}"
 
-    @property
-    def id(self) -> str:
-        """The same as `key`, for code written before systems existed; new code says `key`."""
-        return self.key
-
     def with_runbook(self, runbook: Path | str, section: str | None = None) -> Scenario:
         """The same drill against another runbook (e.g. a deliberately broken variant)."""
         return dataclasses.replace(self, runbook=Path(runbook), section=section or self.section)

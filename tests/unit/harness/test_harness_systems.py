@@ -21,7 +21,6 @@ def test_two_systems_may_both_have_a_db_down_and_each_is_known_by_its_key(fake_p
     found = discover(root)
     assert [s.key for s in found] == ["alpha/db-down", "alpha/storm", "beta/db-down"]
     assert [(s.system, s.name) for s in found][2] == ("beta", "db-down")
-    assert found[0].id == found[0].key  # the old name, for code written before systems
     assert found[0].stack == root / "stack" / "alpha" / "stack.toml"
     assert [(s.name, [x.key for x in s.scenarios]) for s in systems_of(found)] == [
         ("alpha", ["alpha/db-down", "alpha/storm"]), ("beta", ["beta/db-down"])]

@@ -46,7 +46,7 @@ def scenarios() -> list[Scenario]:
 
 def page_for(scenario: Scenario, note: str = "") -> tuple[str, list[str]]:
     plan = make_plans([scenario])[0]
-    forbidden = forbidden_words(scenario.id, scenario.title, scenario.section, plan.section_titles,
+    forbidden = forbidden_words(scenario.name, scenario.title, scenario.section, plan.section_titles,
                                 [p.step.code for p in plan.fixes])
     probes, requests = samples()
     symptoms = observe(probes, requests, T0, ENDPOINTS)
@@ -60,10 +60,10 @@ def page_for(scenario: Scenario, note: str = "") -> tuple[str, list[str]]:
 def test_no_scenarios_page_names_its_scenario_section_or_fix(scenarios: list[Scenario]) -> None:
     notes = {e.scenario: e.page for e in load_exercises(REPO / "drills" / "onboarding")}
     for scenario in scenarios:
-        text, secrets = page_for(scenario, notes.get(scenario.id, ""))
+        text, secrets = page_for(scenario, notes.get(scenario.key, ""))
         flat = " ".join(text.split()).lower()
         for secret in secrets:
-            assert " ".join(secret.split()).lower() not in flat, f"{scenario.id}: the page says {secret!r}:\n{text}"
+            assert " ".join(secret.split()).lower() not in flat, f"{scenario.key}: the page says {secret!r}:\n{text}"
         assert "PAGE" in text
         assert scenario.severity in text
 
