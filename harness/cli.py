@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness import interrupts
-from harness.errors import EXIT_BAD_INPUT, EXIT_FINDINGS, EXIT_INTERRUPTED, EXIT_OK, BadInput, GamedayError
+from harness.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_BROKEN_PIPE,
+    EXIT_FINDINGS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    BadInput,
+    GamedayError,
+)
 from harness.stack.definition import load_definition
 from harness.systems import ROOT_ENV
 from harness.train import cli as train_cli
@@ -450,6 +458,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"gameday: {_interrupted(args.func)}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (`| head`, a pager) stopped reading: stop quietly, as shell tools do. What is
+        # still buffered goes nowhere, so flushing at exit cannot raise the same error again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     return code
 
 

@@ -26,6 +26,7 @@ EXIT_FINDINGS = 1
 EXIT_BAD_INPUT = 2
 EXIT_INFRASTRUCTURE = 3
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by Ctrl-C
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process whose reader went away (`gameday lint ... | head`)
 
 
 def gameday_exit_code(verdicts: Iterable[Verdict], *, complete: bool = True) -> int:

@@ -35,6 +35,7 @@ from harness.runbook.model import (
     Segment,
     Step,
 )
+from harness.runbook.phases import NEUTRAL, Meaning, describes, is_phase_name, meaning, refine
 
 EXECUTABLE_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh"})
 KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
@@ -55,16 +56,6 @@ _FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
 _QUOTE_PREFIX = re.compile(r"^(?:\s*>)+")  # blockquote markers before a fence line
 _MARKUP = re.compile(r"[*_`\[\]<>!&\\\n~]")  # characters inline markup (or an entity, a break) starts with
 
-# Label words (lowercase, numbering and trailing remarks removed) and the phase they start.
-_PHASE_WORDS: tuple[tuple[tuple[str, ...], Phase], ...] = (
-    (("diagnos", "check", "investigat", "detect", "triage", "identify"), Phase.DIAGNOSE),
-    (("fix", "resolution", "resolve", "solution", "immediate action", "remediat", "mitigat", "workaround",
-      "recover", "repair"), Phase.FIX),
-    (("verif", "confirm", "validat", "post-check", "post check"), Phase.VERIFY),
-    (("manual", "notify", "communicat", "escalat"), Phase.MANUAL),
-)
-
-
 class RunbookReadError(BadInput):
     """The runbook cannot be read as text at all."""
 
@@ -72,15 +63,6 @@ class RunbookReadError(BadInput):
         self.path = Path(path)
         self.line = line
         super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
-
-
-def phase_of_label(label: str) -> Phase | None:
-    """The phase a heading or bold label starts, or None for labels like Symptoms or Cause."""
-    words = _HEADING_NUMBER.sub("", label).strip().rstrip(":").lower()
-    for prefixes, phase in _PHASE_WORDS:
-        if words.startswith(prefixes):
-            return phase
-    return None
 
 
 def slugify(title: str) -> str:
@@ -129,6 +111,25 @@ class _SectionDraft:
     manual: list[ManualStep] = field(default_factory=list)
 
 
+class _NoLabel:
+    """No label since the last heading: the headings' scope decides the phase."""
+
+
+_NO_LABEL = _NoLabel()
+
+
+@dataclass
+class _Item:
+    """An open list item: where it starts, the phase inside it, its first paragraph, whether it holds
+    runnable code (then its text introduced the code and is not a manual step)."""
+
+    line: int
+    phase: Phase | None
+    text: Token | None = None
+    code: bool = False
+    describing: bool = False
+
+
 class _Parser:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
@@ -140,7 +141,12 @@ class _Parser:
         self.open_sections: list[_SectionDraft] = []  # the current heading's ancestors, levels increasing
         self.anchor_counts: dict[str, int] = {}
         self.used_anchors: set[str] = set()
-        self.phase: Phase | None = None
+        self.scopes: list[tuple[int, Phase | None]] = []  # open headings: level, the phase under it
+        self.headings_seen = 0
+        self.label: Phase | _NoLabel | None = _NO_LABEL  # a label's phase, until the next label or heading
+        self.describing = False  # under **Symptoms**: list items describe the fault; they are no checklist
+        self.items: list[_Item] = []  # open list items, outermost first
+        self.last_step: Step | None = None  # the section's latest block (prose expectations attach to it)
         # Text after a label (`**Fix**: users must log in again.`) is a manual step, unless the
         # label's own code block follows: then it was the block's introduction.
         self.pending_manual: ManualStep | None = None
@@ -206,7 +212,6 @@ class _Parser:
     def run(self) -> Runbook:
         tokens = _BLOCKS.parse(self.body)
         self._check_read_to_the_end(tokens)
-        list_items: list[dict[str, object]] = []  # open list items: text, line, has executable code
         index = 0
         while index < len(tokens):
             token = tokens[index]
@@ -217,25 +222,17 @@ class _Parser:
                 continue
             if token.type == "list_item_open":
                 self._flush_pending()
-                list_items.append({"text": None, "line": _line(token), "code": False})
+                self.items.append(_Item(_line(token), self.phase, describing=self.describing))
             elif token.type == "list_item_close":
-                item = list_items.pop()
-                first = item["text"]  # its first paragraph, made text only when it is a manual step
-                text = _plain(first) if isinstance(first, Token) and not item["code"] and self.phase else ""
-                if text and self.phase is not None:
-                    self.current.manual.append(ManualStep(self.current.anchor, text,
-                                                          self.at(int(str(item["line"]))), self.phase))
+                self._close_item(self.items.pop())
             elif token.type == "inline" and tokens[index - 1].type == "paragraph_open":
-                if list_items and list_items[-1]["text"] is None:
-                    list_items[-1]["text"] = token
-                elif not list_items:
-                    self._paragraph(token)
+                self._paragraph(token)
             elif token.type == "fence":
                 step = self._fence(token)
                 if step is not None and step.executable and step.phase is not None:
                     self.pending_manual = None
-                    for item in list_items:
-                        item["code"] = True
+                    for item in self.items:
+                        item.code = True
             elif token.type == "code_block":
                 self.problem("GD060", "indented code block: not executed (use a ``` fence with a language)",
                              _line(token), LintLevel.INFO)
@@ -249,16 +246,35 @@ class _Parser:
             line_count=len(self.lines),
         )
 
+    @property
+    def phase(self) -> Phase | None:
+        """The phase here: the innermost list item's, else the label's, else the headings' scope."""
+        if self.items:
+            return self.items[-1].phase
+        if not isinstance(self.label, _NoLabel):
+            return self.label
+        return self.scopes[-1][1] if self.scopes else None
+
+    @property
+    def scope_phase(self) -> Phase | None:
+        return self.scopes[-1][1] if self.scopes else None
+
+    def _close_item(self, item: _Item) -> None:
+        """A list item with text, no runnable code and a phase is a manual step of that phase."""
+        if item.text is None or item.code or item.phase is None or item.describing:
+            return
+        text = _plain(item.text)
+        if text:
+            self.current.manual.append(ManualStep(self.current.anchor, text, self.at(item.line), item.phase))
+
     def _check_read_to_the_end(self, tokens: list[Token]) -> None:
         """markdown-it silently drops the rest of a document nested too deeply: say so."""
-        covered = max((t.map[1] for t in tokens if t.map), default=0)
-        rest = next((n for n in range(covered, len(self.lines)) if self.lines[n].strip()), None)
         deepest = max(tokens, key=lambda t: t.level, default=None)
         if deepest is not None and deepest.level >= MAX_NESTING - 2 and deepest.map:
-            rest = deepest.map[0]  # markdown-it gave up there: what follows was not parsed
-        if rest is not None:
+            # markdown-it gave up there: what follows was not parsed. (Lines it read but made no
+            # token of, such as link reference definitions, are not a sign of that.)
             self.problem("GD044", f"nesting deeper than {MAX_NESTING} levels: nothing from this line on was read "
-                         "(flatten the lists or quotes above)", rest + 1, LintLevel.ERROR)
+                         "(flatten the lists or quotes above)", deepest.map[0] + 1, LintLevel.ERROR)
 
     @property
     def current(self) -> _SectionDraft:
@@ -274,9 +290,20 @@ class _Parser:
             self.pending_manual = None
 
     def _heading(self, token: Token, inline: Token) -> None:
+        """A heading scopes what follows until a heading of its level or higher; within that, its
+        phase (if it names one) refines the phase around it. A label's phase ends here."""
         self._flush_pending()
         level = int(token.tag[1:])
         title = _plain(inline)
+        while self.scopes and self.scopes[-1][0] >= level:
+            self.scopes.pop()
+        title_of_document = level == 1 and not self.headings_seen
+        self.headings_seen += 1
+        meant: Meaning = NEUTRAL if title_of_document else meaning(title)
+        self.scopes.append((level, refine(self.scope_phase, meant)))
+        self.label = _NO_LABEL
+        self.describing = describes(title)
+        self.last_step = None
         base = slugify(title)
         anchor, count = base, self.anchor_counts.get(base, 0)
         while anchor in self.used_anchors:  # GitHub: -1, -2 ... never colliding with a real heading
@@ -284,11 +311,10 @@ class _Parser:
             anchor = f"{base}-{count}"
         self.anchor_counts[base] = count
         self.used_anchors.add(anchor)
-        phase = phase_of_label(title)
         # `### Diagnosis` under a section is a label, not a new section; `### 2a. Check lag` is a section.
         is_label = not _HEADING_NUMBER.match(title) and len(title.split()) <= 3
-        if phase is not None and is_label and level > 1 and self.current.level and level > self.current.level:
-            self.phase = phase  # `### Diagnosis` under a section: a label, not a new section
+        if (is_phase_name(title) and is_label and level > 1 and self.current.level
+                and level > self.current.level):
             return
         # The nearest earlier heading of a lower level: a stack, not a scan back (linear in headings).
         while self.open_sections and self.open_sections[-1].level >= level:
@@ -297,18 +323,32 @@ class _Parser:
         draft = _SectionDraft(anchor, title, level, _line(token), parent)
         self.sections.append(draft)
         self.open_sections.append(draft)
-        self.phase = None
 
     def _paragraph(self, inline: Token) -> None:
-        match = _LABEL.match(inline.content.strip())
-        if not match or not (match.group(2) or match.group(3)):
+        """A label (`**Fix:**`, `**🚀 Quick Fix:**`, a short line ending in a colon) sets the phase of
+        what follows: outside lists until the next label or heading, in a list item for that item."""
+        item = self.items[-1] if self.items else None
+        if item is not None and item.text is None:
+            item.text = inline
+        content = inline.content.strip()
+        match = _LABEL.match(content)
+        if match and (match.group(2) or match.group(3)):
+            label, rest = match.group(1), match.group(4).strip()
+        elif content.endswith(":") and "\n" not in content and len(content.split()) <= 8:
+            label, rest = content[:-1], ""
+        else:
+            return
+        meant = meaning(_strip_markup(label))
+        if item is not None:
+            item.phase = refine(item.phase, meant)
             return
         self._flush_pending()
-        label, rest = match.group(1), match.group(4).strip()
-        self.phase = phase_of_label(label)
-        if rest and self.phase is not None and not rest.endswith(":"):
+        if meant is not NEUTRAL:
+            self.describing = describes(label)
+        self.label = self.phase if meant is NEUTRAL else refine(self.scope_phase, meant)
+        if match and rest and self.label is not None and not rest.endswith(":") and meant is not NEUTRAL:
             self.pending_manual = ManualStep(self.current.anchor, _strip_markup(rest), self.at(_line(inline)),
-                                             self.phase)
+                                             self.label)
 
     def _fence(self, token: Token) -> Step | None:
         line = _line(token)

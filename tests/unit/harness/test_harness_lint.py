@@ -325,7 +325,7 @@ def test_gd061_shell_block_under_no_label_is_info_and_nothing_else() -> None:
 
 
 def test_gd061_after_a_label_that_is_not_a_phase() -> None:
-    text = md("## S", "", "**Symptoms**:", "", "```bash", "uptime", "```")
+    text = md("## S", "", "**Impact**:", "", "```bash", "uptime", "```")
     assert found(text, "GD061") == [("GD061", LintLevel.INFO, 5)]
 
 

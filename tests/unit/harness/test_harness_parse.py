@@ -20,7 +20,8 @@ from harness.runbook.model import (
     Step,
     UnknownSection,
 )
-from harness.runbook.parse import RunbookReadError, parse_runbook, phase_of_label, slugify
+from harness.runbook.parse import RunbookReadError, parse_runbook, slugify
+from harness.runbook.phases import phase_of_label
 
 CORPUS = Path(__file__).parent / "runbooks"
 
@@ -322,7 +323,13 @@ def test_fix_and_verification_labels_in_order(labels: Runbook) -> None:
         ("Investigation", Phase.DIAGNOSE), ("Fix", Phase.FIX), ("Fix (PostgreSQL)", Phase.FIX),
         ("Resolution", Phase.FIX), ("Solutions", Phase.FIX), ("Immediate Actions", Phase.FIX),
         ("Verification", Phase.VERIFY), ("Verify", Phase.VERIFY), ("Diagnosis:", Phase.DIAGNOSE),
-        ("2. Fix", Phase.FIX), ("Symptoms", None), ("Cause", None), ("Notes", None),
+        ("2. Fix", Phase.FIX), ("Symptoms", Phase.DIAGNOSE), ("Cause", None), ("Notes", None),
+            ("🚀 Quick Fix:", Phase.FIX), ("✅ Verify", Phase.VERIFY), ("How to fix", Phase.FIX),
+            ("Confirm it worked", Phase.VERIFY), ("### 1. Check consumer lag", Phase.DIAGNOSE),
+            ("Step 3: Restart the workers", Phase.FIX), ("Investigation Steps", Phase.DIAGNOSE),
+            ("Triage", Phase.DIAGNOSE), ("Mitigation", Phase.FIX), ("Remediation", Phase.FIX),
+            ("Rollback", Phase.FIX), ("Recovery", Phase.FIX), ("Validation", Phase.VERIFY),
+            ("Commands", None), ("Example", None), ("Steps", None), ("Prevention", None), ("Overview", None),
     ],
 )
 def test_phase_of_label(label: str, phase: Phase | None) -> None:
@@ -330,8 +337,11 @@ def test_phase_of_label(label: str, phase: Phase | None) -> None:
 
 
 def test_label_that_is_not_a_phase_ends_the_previous_phase(labels: Runbook) -> None:
-    assert _phase_after(labels, 'echo "under symptoms"') is None  # **Symptoms**: after **Diagnosis:**
     assert _phase_after(labels, 'echo "under cause"') is None  # **Cause**: after **Fix**:
+
+
+def test_symptoms_are_how_a_fault_is_detected(labels: Runbook) -> None:
+    assert _phase_after(labels, 'echo "under symptoms"') is Phase.DIAGNOSE  # **Symptoms**: after **Diagnosis:**
 
 
 def test_phase_heading_under_a_section_is_a_label_not_a_new_section(labels: Runbook) -> None:
