@@ -14,16 +14,18 @@ notes (info) are shown but do not fail it. Codes:
     GD030 unknown-attribute         GD031 bad-attribute-value   GD032 unknown-host
     GD040 unterminated-fence        GD041 expectation-without-command   GD042 bad-front-matter
     GD044 not-read                  the rest of the document could not be read (nesting too deep)
+    GD045 inferred-expectation      an expectation read from prose or a comment other than `# Expected:`
     GD043 bad-expectation           an expectation that cannot be matched (e.g. invalid regex)
     GD060 not-executed              a block that will not run (indented, or not a shell language)
     GD061 outside-any-phase         a shell block under no Diagnosis/Fix/Verification label
+    GD062 nothing-runs              blocks hold commands, but no step would run in a drill (and why)
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
 from harness.runbook.match import ExpectationError, mode_of
 from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
@@ -36,7 +38,7 @@ NAMES = {
     "GD022": "diagnosis-changes-state", "GD030": "unknown-attribute", "GD031": "bad-attribute-value",
     "GD032": "unknown-host", "GD040": "unterminated-fence", "GD041": "expectation-without-command",
     "GD042": "bad-front-matter", "GD043": "bad-expectation", "GD044": "not-read", "GD060": "not-executed",
-    "GD061": "outside-any-phase",
+    "GD061": "outside-any-phase", "GD045": "inferred-expectation", "GD062": "nothing-runs",
 }
 
 DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -63,36 +65,58 @@ STATE_CHANGING = re.compile(
 
 @dataclass(frozen=True)
 class LintFinding:
-    """A problem `gameday lint` reports about a runbook (not a drill's finding: harness.vocabulary.FindingKind)."""
+    """A problem `gameday lint` reports about a runbook (not a drill's finding: harness.vocabulary.FindingKind).
+
+    `subject` names the cause (a variable, a placeholder, a kind of danger): findings of one code with
+    one cause in one section are reported once, with the other lines in `also`."""
 
     code: str
     severity: LintLevel
     message: str
     location: Location
     section: str = ""
+    subject: str = ""
+    also: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:
         return NAMES.get(self.code, "finding")
 
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """Every line this finding stands for: its own, then those it collapsed."""
+        return (self.location.line, *self.also)
+
     def __str__(self) -> str:
-        return f"{self.location}: {self.severity.value} {self.code} {self.name}: {self.message}"
+        more = ""
+        if self.also:
+            shown = ", ".join(str(line) for line in self.also[:_MAX_ALSO_SHOWN])
+            more = f" (also line{'s' if len(self.also) > 1 else ''} {shown}"
+            more += f" and {len(self.also) - _MAX_ALSO_SHOWN} more)" if len(self.also) > _MAX_ALSO_SHOWN else ")"
+        return f"{self.location}: {self.severity.value} {self.code} {self.name}: {self.message}{more}"
+
+
+_MAX_ALSO_SHOWN = 12
 
 
 def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = ()) -> list[LintFinding]:
     """Findings for a parsed runbook. `hosts`/`bound`: known host names and bound variable names,
-    added to those the runbook's front matter declares."""
+    added to those the runbook's front matter declares. Every block that holds commands is checked,
+    whatever its phase or fence label; repeated findings collapse per section and cause."""
     known_hosts = set(hosts) | set(runbook.front_matter.hosts)
     bound_names = set(bound) | set(runbook.front_matter.variables)
     findings = [LintFinding(p.code, p.severity, p.message, p.location) for p in runbook.problems]
+    # Where each variable is first set, in the whole document: a variable set in no block at all is
+    # one the environment must give (GD002); set in another block, it is gone in a fresh shell (GD003).
+    set_in: dict[str, Location] = {}
+    for step in runbook.steps():
+        for name in assigned_names(commands_of(step)):
+            set_in.setdefault(name, step.location)
     # Each section's own verification, counted once (not once per descendant: quadratic).
     verifying = {s.anchor for s in runbook.sections if s.steps_in(Phase.VERIFY)}
     for section in runbook.sections:
-        earlier: dict[str, Location] = {}
         for step in section.steps:
-            findings.extend(_step_findings(step, known_hosts, bound_names, earlier))
-            for name in assigned_names(step.code) if step.executable else ():
-                earlier.setdefault(name, step.location)
+            findings.extend(_step_findings(step, known_hosts, bound_names, set_in))
         if section.steps_in(Phase.FIX):
             verifies = any(a in verifying for a in _lineage(runbook, section.anchor))
             if not verifies:
@@ -100,7 +124,77 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
                     "GD020", LintLevel.WARNING,
                     f"section #{section.anchor} has a fix but no verification step: add a **Verification**: "
                     "block whose `# Expected:` shows health is back", section.location, section.anchor))
-    return sorted(findings, key=lambda f: (f.location.line, f.code))
+    findings.extend(_nothing_runs(runbook))
+    findings.extend(_inferred(runbook))
+    return collapse(sorted(findings, key=lambda f: (f.location.line, f.code)))
+
+
+def commands_of(step: Step) -> str:
+    """The commands a block holds, one per line at the block's own line offsets ("" when none)."""
+    return step.code if step.executable else ""
+
+
+def collapse(findings: Sequence[LintFinding]) -> list[LintFinding]:
+    """Findings of one code and one cause in one section, reported once: the first, with the lines
+    of the others in `also`. Findings without a cause (`subject`) are kept as they are."""
+    first: dict[tuple[str, str, str], int] = {}
+    out: list[LintFinding] = []
+    extra: dict[int, list[int]] = {}
+    for finding in findings:
+        if not finding.subject:
+            out.append(finding)
+            continue
+        key = (finding.section, finding.code, finding.subject)
+        if key in first:
+            extra[first[key]].append(finding.location.line)
+            continue
+        first[key] = len(out)
+        extra[len(out)] = []
+        out.append(finding)
+    return [replace(f, also=tuple(dict.fromkeys(extra[i]))) if extra.get(i) else f for i, f in enumerate(out)]
+
+
+def _nothing_runs(runbook: Runbook) -> list[LintFinding]:
+    """A runbook whose blocks hold commands but no step runs in a drill: say why, never a silent 0."""
+    with_commands = [s for s in runbook.steps() if commands_of(s).strip() or s.executable]
+    if not with_commands or any(s.executable and s.phase for s in with_commands):
+        return []
+    titles = {section.anchor: section for section in runbook.sections}
+    unphased = [s for s in with_commands if s.executable and s.phase is None]
+    shown = [s for s in with_commands if not s.executable]
+    reasons = []
+    if unphased:
+        where = dict.fromkeys(s.section for s in unphased)
+        named = ", ".join(f"`{titles[a].title}` (line {titles[a].location.line})" for a in list(where)[:3]
+                          if a in titles)
+        reasons.append(f"{len(unphased)} shell block(s) sit under no Diagnosis, Fix or Verification heading or "
+                       f"label{f' (under {named})' if named else ''}")
+    if shown:
+        languages = ", ".join(sorted({s.language or "unlabelled" for s in shown}))
+        reasons.append(f"{len(shown)} block(s) are {languages}, which are shown, never run")
+    return [LintFinding(
+        "GD062", LintLevel.WARNING,
+        f"no step of this runbook runs in a drill: {'; '.join(reasons)}. Name the phase in a heading or a label "
+        "(`## Diagnosis`, `**Fix:**`), or give a block {phase=...}", with_commands[0].location)]
+
+
+def _inferred(runbook: Runbook) -> list[LintFinding]:
+    """Expectations read from prose or other comment forms: shown, so a person can check the reading."""
+    out = []
+    for step in runbook.steps():
+        for expectation in step.expectations:
+            if expectation.inferred:
+                out.append(LintFinding(
+                    "GD045", LintLevel.INFO,
+                    f"read {expectation.inferred} as the expected output of the block at line "
+                    f"{step.location.line}: {_short(expectation.text)!r}", expectation.location, step.section,
+                    subject="inferred"))
+    return out
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
 def _lineage(runbook: Runbook, anchor: str) -> list[str]:
@@ -112,43 +206,47 @@ def _lineage(runbook: Runbook, anchor: str) -> list[str]:
     return chain
 
 
-def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[str, Location]) -> list[LintFinding]:
+def _step_findings(step: Step, hosts: set[str], bound: set[str], set_in: dict[str, Location]) -> list[LintFinding]:
     out: list[LintFinding] = []
 
-    def add(code: str, message: str, line: int | None = None, severity: LintLevel = LintLevel.WARNING) -> None:
+    def add(code: str, message: str, line: int | None = None, severity: LintLevel = LintLevel.WARNING,
+            subject: str = "") -> None:
         where = Location(step.location.path, line) if line else step.location
-        out.append(LintFinding(code, severity, message, where, step.section))
+        out.append(LintFinding(code, severity, message, where, step.section, subject))
 
+    commands = commands_of(step)
     if not step.executable:
         if step.phase in (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY):
             add("GD060", f"{step.language or 'plain'} block under {step.phase.value}: shown, never executed",
-                severity=LintLevel.INFO)
-        return out
-    if step.phase is None:
+                severity=LintLevel.INFO, subject="shown")
+        if not commands.strip():
+            return out
+    elif step.phase is None:
         add("GD061", "shell block under no Diagnosis/Fix/Verification label: not executed in drills "
-                     "(add a label or {phase=...} to run it)", severity=LintLevel.INFO)
-        return out
+                     "(add a label or {phase=...} to run it)", severity=LintLevel.INFO, subject="no-phase")
     if step.skip:
         add("GD060", f"skipped: {step.skip}", severity=LintLevel.INFO)
-    if hosts and step.host and step.host not in hosts:
+    if hosts and step.host and step.host not in hosts and step.executable and step.phase:
         add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=LintLevel.ERROR)
     first_code_line = step.location.line + 1
-    for hole in holes(step.code):
+    for hole in holes(commands):
         at = first_code_line + hole.line
         if hole.name in bound:
             continue
         if hole.kind == "variable":
-            if hole.name in earlier:
-                add("GD003", f"${hole.name} is set in an earlier block ({earlier[hole.name]}), but every block "
-                             "runs in a fresh shell: set it here, or write it where the service reads it", at)
+            if hole.name in set_in:
+                if set_in[hole.name] != step.location:
+                    add("GD003", f"${hole.name} is set in another block ({set_in[hole.name]}), but every block "
+                                 "runs in a fresh shell: set it here, or write it where the service reads it", at,
+                        subject=hole.name)
             else:
-                add("GD002", f"${hole.name} is read but never set in this block; set it here, or declare it "
-                             "in front matter `variables:` and bind it in the scenario", at)
+                add("GD002", f"${hole.name} is read but set nowhere in this runbook; set it here, or declare it "
+                             "in front matter `variables:` and bind it in the scenario", at, subject=hole.name)
         else:
             add("GD001", f"placeholder {hole.name!r} must be replaced before this runs; bind it in the "
-                         "scenario and declare it in front matter `variables:`", at)
+                         "scenario and declare it in front matter `variables:`", at, subject=hole.name)
     # Comment lines blanked (not removed) so that positions still map to lines.
-    code_lines = ["" if line.strip().startswith("#") else line for line in step.code.split("\n")]
+    code_lines = ["" if line.strip().startswith("#") else line for line in commands.split("\n")]
     text = "\n".join(code_lines)
     for label, pattern in DESTRUCTIVE:
         offset, counted_to = 0, 0  # lines counted up to `counted_to` (matches come in order: linear)
@@ -160,15 +258,14 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
                 add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, LintLevel.INFO)
             else:
                 add("GD010", f"{label}: `{shown}`; if it is intended, say why with "
-                             "{destructive=\"reason\"} on the block", first_code_line + offset)
-    for offset, line in enumerate(code_lines):
-        if not line.strip():
-            continue
-        if step.phase is Phase.DIAGNOSE and STATE_CHANGING.search(line):
-            add("GD022", f"a diagnosis that changes state: `{line.strip()[:80]}`; running it would fix or "
-                         "break things while looking; move it under **Fix**:", first_code_line + offset)
+                             "{destructive=\"reason\"} on the block", first_code_line + offset, subject=label)
+    if step.phase is Phase.DIAGNOSE and step.executable:
+        for offset, line in enumerate(code_lines):
+            if line.strip() and STATE_CHANGING.search(line):
+                add("GD022", f"a diagnosis that changes state: `{line.strip()[:80]}`; running it would fix or "
+                             "break things while looking; move it under **Fix**:", first_code_line + offset)
     exported: dict[str, int] = {}
-    for offset, line in enumerate(step.code.split("\n")):
+    for offset, line in enumerate(commands.split("\n")):
         if line.strip().startswith("#"):
             continue
         for found in EXPORT.finditer(line):
@@ -180,8 +277,9 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], earlier: dict[s
             add("GD004", f"`export {names}` only changes this shell; `{started.group(0).strip()}` starts {unit} "
                          "from its own unit environment, which never sees it: write the value where the service "
                          "reads its settings (its environment file), then restart", first_code_line + offset)
-    if step.phase is Phase.DIAGNOSE and not step.expectations:
-        add("GD021", "diagnosis with no `# Expected:` comment: nothing tells a healthy output from a broken one")
+    if step.phase is Phase.DIAGNOSE and step.executable and not step.expectations:
+        add("GD021", "diagnosis with no `# Expected:` comment: nothing tells a healthy output from a broken one",
+            subject="no-expectation")
     for expectation in step.expectations:
         try:
             mode_of(expectation.text)

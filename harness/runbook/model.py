@@ -58,6 +58,7 @@ class Expectation:
     text: str
     location: Location
     condition: str | None = None  # "DB down" in `# Expected if DB down:`
+    inferred: str = ""  # how it was read when not written as `# Expected:` ("a `# Should see:` comment")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -49,12 +49,21 @@ MAX_INLINE_CHARS = 2_000
 # `**Fix**:`, `**Fix:**`, `**Check** (on the db server):`; group 4 is any text after the colon.
 _LABEL = re.compile(r"^\*\*([^*\n]{1,60}?)(:?)\*\*(?:\s*\([^)\n]{0,80}\))?(:?)\s*(.*)$", re.DOTALL)
 # `# Expected: ...` and `# Expected after the fix: ...` are healthy; `# Expected if|when|during ...:` fault time.
-_EXPECTED = re.compile(r"^#\s*Expected\b\s*(?:(?P<cond>(?:if|when|during|on|with)\b[^:]*)|after\b[^:]*)?:\s?"
-                       r"(?P<text>.*)$", re.IGNORECASE)
+_EXPECTED = re.compile(r"^#\s*(?P<word>Expected(?:\s+(?:output|result|response|value)s?)?|"
+                       r"Should\s+(?:see|show|return|print|output|contain|say|be)|Output|Returns?)\b\s*"
+                       r"(?:(?P<cond>(?:if|when|during|on|with)\b[^:]*)|after\b[^:]*)?:\s?(?P<text>.*)$", re.IGNORECASE)
+# Prose that states a command's output: `**Expected output:**` (its fence, or code spans after it),
+# "You should see `PONG`." Only what is quoted as code counts: "you should see the pods come back" cannot be compared.
+_PROSE_EXPECTATION = re.compile(r"\b(?:expected(?:\s+(?:output|result|response))?\s*:|"
+                                r"(?:you\s+)?should\s+(?:see|get|return|print|show|output|read)\b|"
+                                r"expect\s+to\s+see\b|(?:the\s+)?output\s+should\s+(?:be|contain|look\s+like)\b)",
+                                re.IGNORECASE)
+_CODE_SPAN = re.compile(r"(`+)(?P<code>[^`\n]+?)\1")
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+[a-z]?[.)]|[a-z][.)])\s+", re.IGNORECASE)
 _FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
 _QUOTE_PREFIX = re.compile(r"^(?:\s*>)+")  # blockquote markers before a fence line
 _MARKUP = re.compile(r"[*_`\[\]<>!&\\\n~]")  # characters inline markup (or an entity, a break) starts with
+_RICH_MARKUP = re.compile(r"[_\[\]<>!&\\\n~]")  # all of them but `**bold**` and `code`
 
 class RunbookReadError(BadInput):
     """The runbook cannot be read as text at all."""
@@ -111,6 +120,23 @@ class _SectionDraft:
     manual: list[ManualStep] = field(default_factory=list)
 
 
+_FRONT_MATTER_USED = frozenset({"default_host", "default_timeout", "hosts", "variables"})
+# What teams put in front matter for people and other tools: known, kept, not reported.
+_FRONT_MATTER_METADATA = frozenset({
+    "title", "owner", "owners", "service", "services", "tags", "description", "author", "authors", "version",
+    "updated", "last_updated", "last-updated", "last_reviewed", "reviewed", "date", "team", "severity",
+    "category", "categories", "status", "summary", "alert", "alerts", "labels", "links", "id", "name",
+})
+
+
+def _scalar(text: str) -> str:
+    """A front-matter value as text: a trailing ` # comment` and surrounding quotes dropped."""
+    text = text.strip()
+    if text[:1] not in "\"'":
+        text = re.sub(r"\s+#.*$", "", text)
+    return text.strip().strip("\"'").strip()
+
+
 class _NoLabel:
     """No label since the last heading: the headings' scope decides the phase."""
 
@@ -147,6 +173,8 @@ class _Parser:
         self.describing = False  # under **Symptoms**: list items describe the fault; they are no checklist
         self.items: list[_Item] = []  # open list items, outermost first
         self.last_step: Step | None = None  # the section's latest block (prose expectations attach to it)
+        self.pending_prose: list[Expectation] = []  # stated before any block of the section: for the next one
+        self.pending_output: tuple[int, str] | None = None  # `**Expected output:**`: line, form; the next fence
         # Text after a label (`**Fix**: users must log in again.`) is a manual step, unless the
         # label's own code block follows: then it was the block's introduction.
         self.pending_manual: ManualStep | None = None
@@ -160,46 +188,59 @@ class _Parser:
     # -- front matter -------------------------------------------------------------------------
 
     def _front_matter(self, text: str) -> tuple[FrontMatter, str]:
-        """A leading `---` block of `key: value` lines; blanked out (not removed) to keep lines."""
+        """A leading `---` block of YAML (the subset front matter uses: `key: value`, `key: [a, b]`,
+        block lists and maps under a key); blanked out (not removed) to keep lines. One pass."""
         if not text.startswith("---\n"):
             return FrontMatter(), text
-        try:
-            end = self.lines.index("---", 1)
-        except ValueError:
+        end = next((n for n in range(1, len(self.lines)) if self.lines[n].rstrip() in ("---", "...")), None)
+        if end is None:
             self.problem("GD042", "front matter opened with --- is never closed; it is read as markdown", 1)
             return FrontMatter(), text
-        values: dict[str, str] = {}
+        keys: dict[str, tuple[int, str, list[str]]] = {}  # key -> line, inline value, block items
+        under: str | None = None  # the top-level key whose block the indented lines belong to
         for number in range(1, end):
-            line = self.lines[number]
-            if not line.strip() or line.lstrip().startswith("#"):
+            raw = self.lines[number]
+            stripped = raw.strip()
+            if not stripped or stripped.startswith("#"):
                 continue
-            key, sep, value = line.partition(":")
-            if not sep:
-                self.problem("GD042", f"front matter line is not `key: value`: {line.strip()!r}", number + 1)
-                continue
-            values[key.strip()] = value.strip().strip("\"'")
-        known = {"default_host", "default_timeout", "hosts", "variables", "title", "owner", "service"}
-        def line_of(key: str) -> int:
-            return next((n + 1 for n in range(1, end) if self.lines[n].strip().startswith(f"{key}:")), 1)
-
-        for key in values:
-            if key not in known:
-                where = line_of(key)
-                self.problem("GD030", f"unknown front matter key {key!r} (known: {', '.join(sorted(known))})",
-                             where, LintLevel.INFO)
+            if (raw[0] not in " \t" or under is None) and not stripped.startswith("-"):
+                key, sep, value = stripped.partition(":")
+                key = key.strip().strip("\"'")
+                if not sep or not key:
+                    self.problem("GD042", f"front matter line is not `key: value`: {stripped[:80]!r}", number + 1)
+                    under = None
+                    continue
+                keys[key] = (number + 1, _scalar(value), [])
+                under = key
+            elif under is not None:  # `- item` of a block list, or `name: ...` of a block map: its name
+                item = stripped[1:] if stripped.startswith("-") else stripped.partition(":")[0]
+                if _scalar(item):
+                    keys[under][2].append(_scalar(item))
+            else:
+                self.problem("GD042", f"front matter line belongs to no key: {stripped[:80]!r}", number + 1)
+        unknown = [f"{key} (line {line})" for key, (line, _, _) in keys.items()
+                   if key not in _FRONT_MATTER_USED and key not in _FRONT_MATTER_METADATA]
+        if unknown:
+            self.problem("GD030", f"front matter keys the harness does not use: {', '.join(unknown[:10])}"
+                         + (f" and {len(unknown) - 10} more" if len(unknown) > 10 else "")
+                         + f" (it reads {', '.join(sorted(_FRONT_MATTER_USED))})",
+                         keys[next(iter(k for k in keys if k not in _FRONT_MATTER_USED
+                                        and k not in _FRONT_MATTER_METADATA))][0], LintLevel.INFO)
         timeout = None
-        if "default_timeout" in values:
+        if "default_timeout" in keys:
+            line, value, _ = keys["default_timeout"]
             try:
-                timeout = parse_duration(values["default_timeout"])
+                timeout = parse_duration(value)
             except ValueError as exc:
-                self.problem("GD031", f"default_timeout: {exc}", line_of("default_timeout"))
+                self.problem("GD031", f"default_timeout: {exc}", line)
 
         def listing(key: str) -> tuple[str, ...]:
-            raw = values.get(key, "").strip("[]")
-            return tuple(item.strip().strip("\"'") for item in raw.split(",") if item.strip())
+            _, value, items = keys.get(key, (0, "", []))
+            inline = value.strip("[]")
+            return (*(_scalar(i) for i in inline.split(",") if _scalar(i)), *items)
 
         matter = FrontMatter(
-            default_host=values.get("default_host") or None,
+            default_host=keys["default_host"][1] or None if "default_host" in keys else None,
             default_timeout=timeout,
             hosts=listing("hosts"),
             variables=listing("variables"),
@@ -303,7 +344,7 @@ class _Parser:
         self.scopes.append((level, refine(self.scope_phase, meant)))
         self.label = _NO_LABEL
         self.describing = describes(title)
-        self.last_step = None
+        self.last_step, self.pending_prose, self.pending_output = None, [], None
         base = slugify(title)
         anchor, count = base, self.anchor_counts.get(base, 0)
         while anchor in self.used_anchors:  # GitHub: -1, -2 ... never colliding with a real heading
@@ -331,6 +372,10 @@ class _Parser:
         if item is not None and item.text is None:
             item.text = inline
         content = inline.content.strip()
+        if self._prose_expectation(content, _line(inline)):
+            if item is not None:
+                item.code = True  # its text stated an output: not a checklist item
+            return
         match = _LABEL.match(content)
         if match and (match.group(2) or match.group(3)):
             label, rest = match.group(1), match.group(4).strip()
@@ -353,6 +398,15 @@ class _Parser:
     def _fence(self, token: Token) -> Step | None:
         line = _line(token)
         self._check_closed(token, line)
+        if self.pending_output is not None:  # the output an `**Expected output:**` label announced
+            at, form = self.pending_output
+            self.pending_output = None
+            text = token.content.strip()
+            if text and not self._attach(Expectation(ExpectationKind.HEALTHY, text, self.at(at), None,
+                                                     f"{form} and the block after it")):
+                self.problem("GD041", "expected output before any command in this section: nothing to compare it "
+                             "with", at, LintLevel.INFO)
+            return None
         language, attributes = self._info(token.info, line)
         section = self.current
         executable = language in EXECUTABLE_LANGUAGES
@@ -389,7 +443,46 @@ class _Parser:
             attributes=attributes,
         )
         section.steps.append(step)
+        if step.segments:
+            self.last_step = step
+            for expectation in self.pending_prose:
+                self._attach(expectation)
+            self.pending_prose = []
         return step
+
+    def _attach(self, expectation: Expectation) -> bool:
+        """Add a prose expectation to the last commands of the section's latest runnable block."""
+        step = self.last_step
+        if step is None or not step.segments:
+            return False
+        *before, last = step.segments
+        segments = (*before, replace(last, expectations=(*last.expectations, expectation)))
+        updated = replace(step, segments=segments)
+        self.current.steps[step.index - 1] = updated
+        self.last_step = updated
+        return True
+
+    def _prose_expectation(self, content: str, line: int) -> bool:
+        """`**Expected output:**` (then a fence), "You should see `PONG`.": an expectation of the block
+        before (or, when nothing ran yet in this section, of the next one). True when `content` was one."""
+        found = _PROSE_EXPECTATION.search(content)
+        if found is None or found.start() > 200:
+            return False
+        at = line + content.count("\n", 0, found.start())
+        words = _strip_markup(content[found.start():found.end()]).strip().rstrip(":")
+        form = f"the label {words!r}" if content.startswith(("**", "__")) else f"the sentence {words!r}"
+        spans = [m.group("code").strip() for m in _CODE_SPAN.finditer(content, found.end())]
+        spans = [span for span in spans if span]
+        if not spans:
+            if _strip_markup(content).endswith(":"):
+                self.pending_output = (at, form)  # the next fence is the output it shows
+                return True
+            return False
+        for span in spans:
+            expectation = Expectation(ExpectationKind.HEALTHY, span, self.at(at), None, form)
+            if not self._attach(expectation):
+                self.pending_prose.append(expectation)
+        return True
 
     def _check_closed(self, token: Token, line: int) -> None:
         if token.map is None:
@@ -399,8 +492,14 @@ class _Parser:
         match = _FENCE_CLOSE.match(closing)
         fence = match.group(1) if match else ""
         if last == token.map[0] or not fence or fence[0] != token.markup[0] or len(fence) < len(token.markup):
-            self.problem("GD040", "code fence is never closed: everything to the end of the file is read as code",
-                         line, LintLevel.ERROR)
+            body_end = len(self.lines) - (1 if self.lines and self.lines[-1] == "" else 0)
+            if token.map[1] >= body_end:
+                what = "everything to the end of the file is read as code"
+            else:  # markdown-it ends it with the list item or quote it sits in
+                what = (f"it ends where its list item or quote ends, so lines {line + 1}-{token.map[1]} are read "
+                        "as code and the text that follows leaves the list")
+            self.problem("GD040", f"code fence is never closed: {what}; close it with {token.markup}", line,
+                         LintLevel.ERROR)
 
     def _info(self, info: str, line: int) -> tuple[str, tuple[tuple[str, str], ...]]:
         info = info.strip()
@@ -470,25 +569,29 @@ class _Parser:
                 i += 1
                 continue
             number = first_line + i
+            word = match.group("word")
+            inferred = "" if word.lower().startswith("expected") else f"a `# {word}:` comment"
             condition = (match.group("cond") or "").strip() or None
             text_lines = [match.group("text").strip()] if match.group("text").strip() else []
             j = i + 1
             # Continuation: `# ` lines, when the expectation text is empty or is JSON left open.
-            if not text_lines or _opens_json(text_lines[0]):
+            depth = _JsonDepth()
+            if not text_lines or depth.feed(text_lines[0]):
+                json_open = bool(text_lines)
                 while j < len(lines):
                     nxt = lines[j].strip()
                     if not nxt.startswith("#") or nxt == "#" or _EXPECTED.match(nxt):
                         break
                     text_lines.append(nxt[1:].strip())
                     j += 1
-                    if text_lines and _opens_json(text_lines[0]) and not _opens_json(" ".join(text_lines)):
+                    if json_open and not depth.feed(" " + text_lines[-1]):
                         break
             i = j
             kind = ExpectationKind.FAULT if condition else ExpectationKind.HEALTHY
             if not text_lines:
                 self.problem("GD041", "`# Expected` with no text after it or on the next `# ` lines", number)
                 continue
-            expectation = Expectation(kind, "\n".join(text_lines), self.at(number), condition)
+            expectation = Expectation(kind, "\n".join(text_lines), self.at(number), condition, inferred)
             if expectations:
                 current.extend(trailing)
                 trailing = []
@@ -505,25 +608,37 @@ class _Parser:
         return tuple(s for s in segments if _has_command(s.code) or s.expectations)
 
 
-def _opens_json(text: str) -> bool:
-    """Text that starts a JSON object or list whose brackets are not balanced yet."""
-    text = text.strip()
-    if not text or text[0] not in "[{":
-        return False
-    depth, in_string, escaped = 0, False, False
-    for ch in text:
-        if in_string:
-            escaped = ch == "\\" and not escaped
-            if ch == '"' and not escaped:
-                in_string = False
-            continue
-        if ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-        elif ch in "]}":
-            depth -= 1
-    return depth > 0
+class _JsonDepth:
+    """How deep into JSON brackets the text fed so far is, fed a line at a time (linear in the text:
+    an open expectation continued over thousands of `# ` lines is read once, not once per line)."""
+
+    def __init__(self) -> None:
+        self.depth, self.in_string, self.escaped, self.started = 0, False, False, False
+
+    def feed(self, text: str) -> bool:
+        """Whether, after `text`, a JSON object or list is open (never true unless the first text
+        fed starts with `[` or `{`)."""
+        if not self.started:
+            text = text.strip()
+            if not text or text[0] not in "[{":
+                return False
+            self.started = True
+        for ch in text:
+            if self.in_string:
+                if self.escaped:
+                    self.escaped = False
+                elif ch == "\\":
+                    self.escaped = True
+                elif ch == '"':
+                    self.in_string = False
+                continue
+            if ch == '"':
+                self.in_string = True
+            elif ch in "[{":
+                self.depth += 1
+            elif ch in "]}":
+                self.depth -= 1
+        return self.depth > 0
 
 
 def _has_command(code: str) -> bool:
@@ -543,6 +658,10 @@ def _plain(inline: Token) -> str:
     content = inline.content
     if not _MARKUP.search(content):
         return content.strip()  # plain words: nothing to parse
+    if not _RICH_MARKUP.search(content) and "``" not in content and "*" not in content.replace("**", ""):
+        # Only `**bold**` and `code`, as in most labels and list items: their text without the marks
+        # (parsing inline markup costs a hundred times more, once per list item of a long list).
+        return content.replace("**", "").replace("`", "").strip()
     if len(content) > MAX_INLINE_CHARS:
         return _strip_markup(content)
     parsed = _INLINE.parseInline(content)

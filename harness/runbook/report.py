@@ -26,7 +26,8 @@ def lint_json(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
                 "host": step.host, "language": step.language, "executable": step.executable,
                 "timeout": step.timeout, "within": step.within, "skip": step.skip,
                 "expectations": [{"kind": e.kind.value, "condition": e.condition, "text": e.text,
-                                  "line": e.location.line} for e in step.expectations],
+                                  "line": e.location.line, "inferred": e.inferred or None}
+                                 for e in step.expectations],
             } for step in section.steps],
             "manual": [{"text": m.text, "line": m.location.line} for m in section.manual],
         })
@@ -35,7 +36,8 @@ def lint_json(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
         "path": runbook.path,
         "sections": sections,
         "findings": [{"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
-                      "path": f.location.path, "line": f.location.line, "section": f.section} for f in findings],
+                      "path": f.location.path, "line": f.location.line, "also": list(f.also),
+                      "section": f.section} for f in findings],
         "summary": summary_counts(findings),
     }
     return json.dumps(document, indent=2)
@@ -58,7 +60,7 @@ def lint_text(runbook: Runbook, findings: Sequence[LintFinding]) -> str:
             continue
         own = Counter(s.phase.value for s in section.steps if s.executable and s.phase)
         inherited = _inherited(runbook, section, diagnoses)
-        diagnoses.setdefault(section.anchor, inherited + len(section.steps_in(Phase.DIAGNOSE)))
+        diagnoses.setdefault(section.anchor, inherited + own.get("diagnose", 0))
         parts = [f"diagnose {own.get('diagnose', 0)}" + (f"+{inherited} inherited" if inherited else ""),
                  f"fix {own.get('fix', 0)}", f"verify {own.get('verify', 0)}"]
         if section.manual:
@@ -92,5 +94,6 @@ def _inherited(runbook: Runbook, section: Section, diagnoses: dict[str, int]) ->
     if not section.parent:
         return 0
     if section.parent not in diagnoses:
-        return len(runbook.diagnosis(section.anchor)) - len(section.steps_in(Phase.DIAGNOSE))
+        return sum(1 for step in runbook.diagnosis(section.anchor)
+                   if step.executable and step.section != section.anchor)
     return diagnoses[section.parent]
