@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +13,7 @@ from harness.runbook.lint import lint
 from harness.runbook.model import Phase, Runbook
 from harness.runbook.parse import parse_runbook
 from harness.runbook.report import lint_json, lint_text
-from tests.unit.harness.test_harness_lint import GAMEDAY, found, md
+from tests.unit.harness.test_harness_lint import found, md
 
 
 def parsed(text: str) -> Runbook:
@@ -185,7 +186,8 @@ def test_lint_names_each_inferred_expectation_so_a_person_can_check_the_reading(
     inferred = [f for f in lint(parsed(PROSE)) if f.code == "GD045"]
     assert [(f.location.line, f.also) for f in inferred] == [(7, (11, 13, 17)), (25, ())]  # one per section
     (verification,) = [f for f in lint(parsed(PROSE)) if f.code == "GD045" and f.section == "verification"]
-    assert "curl" not in verification.message and "line 27" in verification.message
+    assert "curl" not in verification.message
+    assert "line 27" in verification.message
 
 
 def test_an_expectation_without_quoted_output_is_not_invented() -> None:
@@ -269,26 +271,24 @@ def test_inherited_diagnosis_counts_only_blocks_that_run() -> None:
     assert "inherited" not in lint_text(runbook, lint(runbook))
 
 
-def test_lint_into_a_closed_pipe_stops_quietly(tmp_path: object) -> None:
+def test_lint_into_a_closed_pipe_stops_quietly(tmp_path: Path) -> None:
     """`gameday lint ... | head`: the reader goes away; no traceback, the shell's exit status for it."""
     process = subprocess.Popen([sys.executable, "-c", "import sys; from harness.cli import main; "
                                 "sys.exit(main(sys.argv[1:]))", "lint", *[str(p) for p in _many_runbooks(tmp_path)]],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     process.stdout.readline()
     process.stdout.close()  # as `head -1` does once it has its line
     returncode = process.wait(timeout=60)
     stderr = process.stderr.read().decode()
     process.stderr.close()
-    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+    assert "Traceback" not in stderr
+    assert "BrokenPipeError" not in stderr
     assert returncode == 141
-    assert GAMEDAY.name == "gameday"
 
 
-def _many_runbooks(tmp_path: object) -> list[object]:
-    from pathlib import Path
-
-    folder = Path(str(tmp_path))
+def _many_runbooks(folder: Path) -> list[Path]:
     text = md("## Fix", *[f"```bash\nrm -rf /tmp/x{i} $UNSET{i}\n```" for i in range(200)])
     paths = []
     for i in range(20):  # far more output than a pipe holds
