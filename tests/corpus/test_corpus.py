@@ -6,7 +6,11 @@ what each file misses. No Docker: this is the unit tier.
 
 from __future__ import annotations
 
-from tests.corpus.figures import Ratio, corpus_figures, validate_corpus
+from pathlib import Path
+
+import pytest
+
+from tests.corpus.figures import Ratio, TruthError, corpus_figures, fence_lines, validate_corpus
 
 PHASE_ACCURACY_MIN = 0.90
 DESTRUCTIVE_RECALL_MIN = 0.95
@@ -51,3 +55,73 @@ def test_corpus_figures_meet_thresholds() -> None:
         if ratio.value is None:
             failures.append(f"{name}: nothing to measure ({ratio})")
     assert not failures, "corpus figures below thresholds: " + "; ".join(failures) + "\n" + report
+
+
+# The validator itself, on small corpora written here.
+
+_RUNBOOK = """\
+# Title
+
+## Diagnosis
+
+1. **Check it:**
+
+   ```bash
+   uptime
+   ```
+
+````markdown
+```bash
+not a fence of this file
+```
+````
+
+~~~sh
+df -h
+~~~
+"""
+
+
+def _corpus(tmp_path: Path, truth: str, text: str = _RUNBOOK) -> Path:
+    (tmp_path / "one.md").write_text(text)
+    (tmp_path / "one.truth.toml").write_text(truth)
+    return tmp_path
+
+
+def test_validator_accepts_indented_nested_and_tilde_fences(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, '[blocks]\n7 = "diagnose"\n11 = "shown"\n17 = "diagnose"\n'
+                               "[lines]\nexpectations = [18]\n")
+    (truth,) = validate_corpus(corpus)
+    assert truth.blocks == {7: "diagnose", 11: "shown", 17: "diagnose"}
+    assert truth.expectations == {18}
+
+
+@pytest.mark.parametrize(("truth", "message"), [
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n', "one.md:17: fence has no [blocks] entry"),
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n12 = "shown"\n17 = "fix"\n', "one.md:12: [blocks] names a line"),
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n17 = "fix"\n99 = "fix"\n', "one.md:99: [blocks] names line 99, beyond"),
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n17 = "runnable"\n', "[blocks] 17 = 'runnable': not one of"),
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n17 = "fix"\n[lines]\ndestructive = [40]\n',
+     "one.md:40: lines.destructive names line 40, beyond"),
+    ('[blocks]\n7 = "diagnose"\n11 = "shown"\n17 = "fix"\n[lines]\nplaceholder = [3]\n',
+     "unknown key lines.placeholder"),
+])
+def test_validator_names_file_and_line(tmp_path: Path, truth: str, message: str) -> None:
+    corpus = _corpus(tmp_path, truth)
+    with pytest.raises(TruthError) as caught:
+        validate_corpus(corpus)
+    assert any(message in problem for problem in caught.value.problems), caught.value.problems
+
+
+def test_validator_reports_unclosed_fence_and_missing_truth(tmp_path: Path) -> None:
+    corpus = _corpus(tmp_path, '[blocks]\n3 = "fix"\n', text="# T\n\n```bash\nls\n")
+    (tmp_path / "two.md").write_text("# Two\n")
+    with pytest.raises(TruthError) as caught:
+        validate_corpus(corpus)
+    problems = "\n".join(caught.value.problems)
+    assert "one.md:3: fence never closed" in problems
+    assert "two.md:1: no truth file two.truth.toml" in problems
+
+
+def test_fence_scan_ignores_inline_triple_backticks() -> None:
+    assert fence_lines("text\n```x``` inline\n```\ncode\n```\n") == ([3], [])
