@@ -44,38 +44,68 @@ _FILLER = frozenset({
     "first", "next", "then", "final", "finally", "the", "a", "an", "and", "or", "emergency", "urgent",
     "short-term", "long-term", "short", "long", "term", "possible", "common", "basic", "further", "additional",
     "optional", "recommended", "standard", "safe", "safely", "do", "please", "now", "let's", "lets", "we",
+    "temporarily", "permanently", "carefully", "gracefully", "forcefully", "quick-", "if", "needed",
 })
-# First meaningful word (a prefix of it) -> what the label means. Order matters only within a row.
+# First meaningful word -> what the label means. A stem ending in `*` matches any word it starts
+# (diagnos* = diagnose, diagnosis, diagnosing); any other is a verb or noun matched as a whole word,
+# or with -s / -ing ("restart", "restarts", "restarting", but not "restarted": "Deleted files" names
+# a thing, not an action). Several words ("make sure") match the label's first words.
 _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
-    (("diagnos", "check", "investigat", "detect", "triage", "identify", "symptom", "inspect", "examin", "debug",
-      "troubleshoot", "determin", "review", "analy", "gather", "collect", "assess", "look", "find", "observ",
-      "view", "query", "measure", "locate", "spot", "is ", "are "), Phase.DIAGNOSE),
-    (("fix", "resolution", "resolv", "solution", "action", "remediat", "mitigat", "workaround", "recover", "repair",
-      "restart", "rollback", "roll", "revert", "restor", "reset", "reload", "scale", "increas", "clear", "free",
-      "apply", "kill", "stop", "start", "disable", "failover", "fail", "rotate", "redeploy", "drain", "purg",
-      "reboot", "unseal", "renew", "releas", "remov", "delet", "clean", "flush", "rebuild", "reindex", "terminat",
-      "evict", "expand", "resiz", "bump", "raise", "switch", "promot", "unlock", "patch", "upgrad", "reconnect",
-      "retry", "requeue", "replay", "rerun", "re-run", "recreat", "rerout", "throttl",
-      "rate-limit", "pause", "resume", "kick", "bounce", "cycle", "correct", "regenerat", "reissue",
-      "replace", "rollout", "undo"), Phase.FIX),
-    (("verif", "confirm", "validat", "post-check", "postcheck", "post-incident check", "test", "ensure", "make sure",
-      "smoke", "double-check", "recheck", "re-check", "success"), Phase.VERIFY),
-    (("manual", "notify", "communicat", "escalat", "inform", "contact", "page ", "announce", "tell",
-      "stakeholder"), Phase.MANUAL),
-    (("overview", "background", "context", "cause", "root", "impact", "prerequisit", "requirement", "prevent",
-      "reference", "related", "see ", "link", "summary", "description", "about", "introduction", "owner",
-      "alert", "dashboard", "metric", "monitoring", "glossary", "appendix", "history", "changelog",
-      "postmortem", "post-mortem", "lesson", "follow-up", "follow up", "faq", "architecture", "setup", "set up",
-      "install", "configuration", "maintenance", "scope", "purpose", "audience", "severity", "escalation contact",
-      "table of contents", "contents", "toc", "why", "explanation", "known issue", "long term"), NO_PHASE),
+    (("diagnos*", "check*", "investigat*", "detect*", "triage*", "identify", "symptom*", "inspect*", "examin*",
+      "debug*", "troubleshoot*", "determine", "review", "analy*", "gather", "collect", "assess*", "look",
+      "find", "observ*", "view", "query", "measure", "locate", "spot", "is", "are", "where", "which",
+      "status", "health", "logs", "evidence"), Phase.DIAGNOSE),
+    (("fix*", "resolution*", "resolv*", "solution*", "action*", "remediat*", "mitigat*", "workaround*",
+      "recover*", "repair*", "restart", "rollback*", "roll", "revert", "restore", "reset", "reload", "scale",
+      "increase", "clear", "free", "apply", "kill", "stop", "start", "disable", "failover", "fail", "rotate",
+      "redeploy", "drain", "purge", "reboot", "unseal", "renew", "release", "remove", "delete", "clean",
+      "cleanup", "clean-up", "flush", "rebuild", "reindex", "terminate", "evict", "expand", "resize", "bump",
+      "raise", "switch", "promote", "unlock", "patch", "upgrade", "reconnect", "retry", "requeue", "replay",
+      "rerun", "re-run", "recreate", "reroute", "throttle", "rate-limit", "pause", "resume", "kick", "bounce",
+      "cycle", "correct", "regenerate", "reissue", "replace", "rollout", "undo", "install", "reinstall",
+      "force", "trigger", "add", "grow", "extend", "truncate", "vacuum", "unblock", "re-enable", "enable",
+      "roll-back"), Phase.FIX),
+    (("verif*", "confirm*", "validat*", "post-check*", "postcheck*", "test", "tests", "testing", "ensure",
+      "make sure", "smoke*", "double-check*", "recheck*", "re-check*", "success*", "after"), Phase.VERIFY),
+    (("manual*", "notif*", "communicat*", "escalat*", "inform", "contact*", "page", "announce*", "tell",
+      "stakeholder*"), Phase.MANUAL),
+    (("overview*", "background*", "context*", "cause*", "root", "impact*", "prerequisit*", "requirement*",
+      "prevent*", "reference*", "related*", "see", "link*", "summary*", "description*", "about*",
+      "introduction*", "owner*", "alert*", "dashboard*", "metric*", "monitoring*", "glossary*", "appendix*",
+      "history*", "changelog*", "postmortem*", "post-mortem*", "lesson*", "follow-up*", "follow up", "faq*",
+      "architecture*", "setup*", "set up", "installation*", "configuration*", "maintenance*", "scope*",
+      "purpose*", "audience*", "severity*", "table of contents", "contents*", "toc", "explanation*",
+      "known issue*", "long term", "notes", "note", "tips", "tip"), NO_PHASE),
 )
+
+
+# The names of phases as nouns, read as a label's second word ("Detailed diagnosis"); a verb there
+# is not ("Helm's release secrets", "System check failed").
+_PHASE_NOUNS = ("diagnos", "investigat", "triage", "troubleshoot", "fix", "resolution", "solution", "remediat",
+                "mitigat", "workaround", "recover", "rollback", "verif", "validat", "notif", "escalat")
+
+
+def _matches(words: list[str], stem: str) -> bool:
+    if " " in stem:
+        return " ".join(words[: stem.count(" ") + 1]).startswith(stem.rstrip("*"))
+    word = words[0]
+    if stem.endswith("*"):
+        return word.startswith(stem[:-1])
+    return word in (stem, f"{stem}s", f"{stem}ing", f"{stem[:-1]}ing", f"{stem}es")
+
+
+def _meaning_of(words: list[str]) -> Meaning:
+    for stems, meant in _WORDS:
+        if any(_matches(words, stem) for stem in stems):
+            return meant
+    return NEUTRAL
 
 
 # The names of phases themselves (not the actions in them): a short heading made of one of these
 # under a section labels part of that section (`### Diagnosis`) rather than starting a new one.
 _PHASE_NAMES = ("diagnos", "investigat", "triage", "symptom", "troubleshoot", "fix", "resolution", "solution",
                 "action", "remediat", "mitigat", "workaround", "recover", "rollback", "verif", "validat",
-                "confirm", "post-check", "manual", "notif", "communicat", "escalat", "check")
+                "confirm", "post-check", "manual", "notif", "communicat", "escalat", "check")  # prefixes
 
 
 def is_phase_name(label: str) -> bool:
@@ -105,15 +135,24 @@ def words_of(label: str) -> str:
 
 
 def meaning(label: str) -> Meaning:
-    """What a heading or label says about the phase under it (see the module's docstring)."""
-    words = words_of(label)
+    """What a heading or label says about the phase under it (see the module's docstring).
+
+    Its first meaningful word decides; when that says nothing, a phase's name as its second word
+    does ("Detailed diagnosis", "Cluster recovery"). In "System check failed: move the instance",
+    the words after the colon are the action, so they are read first."""
+    head, colon, tail = label.partition(": ")
+    if colon and tail.strip() and not _NUMBERING.fullmatch(head + ":"):
+        meant = meaning(tail)
+        if meant is not NEUTRAL:
+            return meant
+        label = head
+    words = words_of(label).split()
     if not words:
         return NEUTRAL
-    probe = words + " "
-    for prefixes, meant in _WORDS:
-        if probe.startswith(prefixes):
-            return meant
-    return NEUTRAL
+    meant = _meaning_of(words)
+    if meant is NEUTRAL and len(words) >= 2 and words[1].startswith(_PHASE_NOUNS):
+        meant = _meaning_of(words[1:])
+    return meant
 
 
 def phase_of_label(label: str) -> Phase | None:

@@ -6,7 +6,7 @@ the project's public runbook API against it and knows nothing of how the parser 
 
 - phase accuracy: for every block the truth calls runnable (diagnose/fix/verify/manual/none), the
   parsed step whose opening fence is on that line is executable and has that phase (none: no phase);
-- destructive recall and precision: lines of GD010 findings against the truth's `destructive` lines;
+- destructive recall and precision: lines of GD010 findings (every line a collapsed finding stands for) against the truth's `destructive` lines;
 - placeholder recall and precision: lines of PLACEHOLDER_CODES findings against `placeholders`;
 - expectation recall and precision: lines of every step's expectations against `expectations`.
 
@@ -246,8 +246,9 @@ def score_file(truth: Truth) -> FileFigures:
         else:
             got = "none" if step.phase is None else step.phase.value
         results.append(BlockResult(line, kind, got))
-    destructive = frozenset(f.location.line for f in findings if f.code == DESTRUCTIVE_CODE)
-    placeholders = frozenset(f.location.line for f in findings if f.code in PLACEHOLDER_CODES)
+    # A finding that collapsed repeats of one cause in a section stands for all their lines.
+    destructive = frozenset(line for f in findings if f.code == DESTRUCTIVE_CODE for line in f.lines)
+    placeholders = frozenset(line for f in findings if f.code in PLACEHOLDER_CODES for line in f.lines)
     expectations = frozenset(e.location.line for step in runbook.steps() for e in step.expectations)
     return FileFigures(name, tuple(results), LineScore(truth.destructive, destructive),
                        LineScore(truth.placeholders, placeholders), LineScore(truth.expectations, expectations))
