@@ -468,6 +468,9 @@ def _stages(part: str) -> list[list[str]]:
             wrapper = words.pop(0)
             while words and words[0].startswith("-"):
                 flag = words.pop(0)
+                if wrapper == "sudo" and flag in ("-i", "-s", "--login", "--shell") and len(words) == 0:
+                    words = [f"sudo {flag}"]  # a root shell, waiting for a person to type
+                    break
                 valued = (wrapper == "sudo" and flag in ("-u", "-g", "-U", "-C", "-h", "-p")) or (
                     wrapper == "nice" and flag == "-n")
                 if valued and words:
@@ -541,8 +544,11 @@ def _stage_hazards(words: list[str], piped_in: bool) -> Iterator[tuple[HazardKin
             yield HazardKind.WAITS_FOR_ANSWER, f"{program} {action} without -y"
     elif program == "rm" and (_flag(args, "i") or _has(args, "--interactive")):
         yield HazardKind.WAITS_FOR_ANSWER, "rm -i"
-    elif program in ("su", "bash", "sh", "zsh") and not args and not piped_in:
+    elif program in ("bash", "sh", "zsh", "sudo -i", "sudo -s", "sudo --login", "sudo --shell") and not args \
+            and not piped_in:
         yield HazardKind.NEEDS_TERMINAL, f"{program} opens an interactive shell"
+    elif program == "su" and not (_flag(args, "c") or _has(args, "--command")) and not piped_in:
+        yield HazardKind.NEEDS_TERMINAL, "su without -c opens an interactive shell"
     elif program == "ssh" and _ssh_opens_shell(args) and not piped_in:
         yield HazardKind.NEEDS_TERMINAL, "ssh without a command opens a shell"
 

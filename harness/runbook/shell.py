@@ -174,6 +174,7 @@ _HEREDOC = re.compile(r"<<(-?)[ \t]*(\\?)(['\"]?)([\w.-]+)\3")
 _CLIENT_PROGRAM = re.compile(r"(?<![\w.-])(?:(psql)|(mysql|mariadb)|(redis-cli))(?![\w.-])")
 _PATH_WORD = re.compile(r"(?:\.{0,2}/|~/)[\w./-]+")
 _YAML_LINE = re.compile(r"[ \t]*(?:-[ \t]|-$|---|[\w.\"'-]+:(?:[ \t]|$)|#)")
+_CLIENT_LAUNCHERS = frozenset({"redis-cli", "psql", "mysql", "mariadb"})
 _MAX_QUOTED_LINES = 200  # a quote still open after this many lines was a stray apostrophe
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=\S*")
 _Continuation = Callable[[str], "str | None"]  # the rest of a client's continuation line, None when it is not one
@@ -306,6 +307,8 @@ class _Reader:
             if client is not None:
                 return client
             rest = self._prompt(line)
+            if rest is None and stripped.split()[0] in _CLIENT_LAUNCHERS:
+                rest = stripped  # `redis-cli -h cache` written without a prompt, above the client's prompts
             if rest is None:
                 return i + 1  # output
             return self._command(i, rest)

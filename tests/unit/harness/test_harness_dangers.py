@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.runbook.dangers import (
     CATALOGUE,
@@ -55,7 +57,8 @@ POSITIVE = {
     "docker prune": ["docker system prune -af", "docker volume prune", "docker image prune -a -f",
                      "docker container prune --force", "docker volume rm pgdata", "docker compose down -v",
                      "docker-compose down --volumes"],
-    "kubectl delete": ["kubectl delete namespace staging", "kubectl delete ns staging", "kubectl -n db delete pvc data-0",
+    "kubectl delete": ["kubectl delete namespace staging", "kubectl delete ns staging",
+                       "kubectl -n db delete pvc data-0",
                        "kubectl delete persistentvolumeclaim data", "kubectl delete pv pv-1",
                        "kubectl delete deployment web", "kubectl delete deploy/web", "kubectl delete sts redis",
                        "kubectl delete statefulset redis -n cache", "kubectl delete deploy,svc web"],
@@ -230,7 +233,8 @@ HAZARDS = {
         "kubectl exec --stdin --tty web -- sh", "docker exec -it web bash", "docker run -it alpine sh",
         "redis-cli", "redis-cli -h cache -p 6379", "redis-cli -a secret -n 2", "psql", "psql -h db -U app mydb",
         "sudo -u postgres psql", "mysql -u root -p", "top", "htop", "less /var/log/syslog",
-        "journalctl -u web | less", "more /etc/hosts", "ssh web-1"],
+        "journalctl -u web | less", "more /etc/hosts", "ssh web-1", "sudo -i", "sudo -s", "su -", "su - postgres",
+        "bash"],
     HazardKind.EDITOR: ["nano /etc/nginx/nginx.conf", "vi /etc/hosts", "vim app.conf", "sudo vim /etc/x",
                         "emacs config.el", "systemctl edit nginx", "crontab -e", "kubectl edit deploy web",
                         "kubectl -n prod edit configmap app", "visudo"],
@@ -253,7 +257,8 @@ NOT_HAZARDS = [
     "redis-cli ping", "redis-cli -h cache INFO memory", "redis-cli --scan --pattern 'session:*'",
     "echo PING | redis-cli", "redis-cli < commands.txt", "journalctl -u nginx -n 50", "journalctl -xe",
     "ping -c 3 db", "ping -c3 db", "docker stats --no-stream", "echo sudo is not used here",
-    "ssh web-1 uptime", "crontab -l", "systemctl status nginx", "emacs --batch -l x.el",
+    "ssh web-1 uptime", "crontab -l", "su -c 'pg_ctl reload' postgres", "systemctl status nginx",
+    "emacs --batch -l x.el",
 ]
 
 
@@ -294,3 +299,25 @@ def test_sudo_and_another_hazard_on_one_line_are_both_reported() -> None:
 
 def test_every_hazard_kind_has_its_text() -> None:
     assert all(kind.text for kind in HazardKind)
+
+
+_PIECES = st.sampled_from([
+    "$ ", "> ", "127.0.0.1:6379> ", "mydb=> ", "rm", " -rf", " -r", " -f", " /x", "kill", " -9", "find", " -delete",
+    "xargs", " del", "echo", " '", ' "', ">", ">>", " 2>&1", " /var/log/a.log", "psql", " -c", "DELETE FROM t",
+    " WHERE", ";", "|", "&&", "\\", "\n", "<<EOF", "EOF", "kubectl", " delete", " ns", " exec", " -it", "docker",
+    " system", " prune", "redis-cli", " monitor", "FLUSHALL", "sudo", " -u", "tail", " -f", "top", " -b", "#",
+])
+_CODE = st.lists(_PIECES, max_size=40).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["", "bash", "console", "sql", "redis"]), _CODE)
+def test_findings_never_raise_and_point_at_a_typed_line(language: str, code: str) -> None:
+    reading = read_block(language, code)
+    typed_lines = {typed.line for typed in reading.typed()}
+    for danger in dangers(reading):
+        assert danger.line in typed_lines
+        assert danger.snippet
+    for hazard in hazards(reading):
+        assert hazard.line in typed_lines
+        assert hazard.message

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.runbook.shell import BlockKind, BlockReading, Client, read_block
 
@@ -306,3 +308,34 @@ def test_a_long_block_is_read_in_linear_time() -> None:
     print(f"read_block: {len(lines)} lines in {elapsed:.3f}s")
     assert reading.commands
     assert elapsed < 10.0
+
+
+_PIECES = st.sampled_from([
+    "$ ", "# ", "> ", "% ", "user@host:~$ ", "[root@db ~]# ", "127.0.0.1:6379> ", "mydb=> ", "mydb-> ", "mysql> ",
+    "    -> ", "kubectl get pods", "rm -rf /x", "SELECT 1", ";", "'", '"', "\\", "<<EOF", "<<'X'", "EOF", "X", "|",
+    "&&", "#", "(", ")", "$(", "`", "{", "}", "[", "]", " ", "\t", "\n", "psql", "redis-cli", "DELETE FROM t",
+])
+_CODE = st.lists(_PIECES, max_size=40).map("".join)
+_LANGUAGE = st.sampled_from(["", "bash", "console", "sql", "redis", "text", "yaml", "cmd", "python"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(_LANGUAGE, _CODE)
+def test_reading_never_raises_and_every_line_is_in_the_block(language: str, code: str) -> None:
+    reading = read_block(language, code)
+    count = len(code.split("\n"))
+    for typed in reading.typed():
+        assert 0 <= typed.line < count
+        assert typed.text.strip()
+    assert reading.executable == (reading.kind in (BlockKind.SHELL, BlockKind.SESSION) and bool(reading.commands))
+
+
+def test_client_launched_without_a_prompt_above_its_prompts_is_a_command() -> None:
+    reading = read_block("", "redis-cli -h cache\n127.0.0.1:6379> INFO\n# Server\nredis_version:7")
+    assert reading.kind is BlockKind.REDIS
+    assert [(c.line, c.text) for c in reading.commands] == [(0, "redis-cli -h cache")]
+    assert [(c.line, c.text) for c in reading.client_commands] == [(1, "INFO")]
+
+
+def test_client_error_output_is_not_a_launch() -> None:
+    assert commands("console", "$ psql -c 'select 1'\npsql: error: connection refused") == [(0, "psql -c 'select 1'")]

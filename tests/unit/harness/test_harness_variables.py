@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from harness.runbook.shell import read_block
 from harness.runbook.variables import Hole, assigned_names, bind, block_holes, holes
@@ -322,3 +324,13 @@ def test_block_holes_in_heredocs_follow_quoting() -> None:
 
 def test_block_holes_of_output_blocks_are_none() -> None:
     assert block_holes(read_block("text", "connect to <host> with YOUR_API_KEY")) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["", "bash", "console", "sql", "redis", "text"]),
+       st.lists(st.sampled_from(["$ ", "> ", "# ", "127.0.0.1:6379> ", "echo ", "$X", "<pod-name>", "[Name]",
+                                 "USER_ID", "'", '"', "<<EOF", "EOF", "\\", "\n", " ", "a=", "i-12345678"]),
+                max_size=30).map("".join))
+def test_block_holes_never_raise_and_stay_in_the_block(language: str, code: str) -> None:
+    count = len(code.split("\n"))
+    assert all(0 <= hole.line < count for hole in block_holes(read_block(language, code)))
