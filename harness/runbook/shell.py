@@ -96,7 +96,7 @@ class BlockReading:
     commands: tuple[CommandLine, ...] = ()  # shell commands
     client_commands: tuple[ClientCommand, ...] = ()
     bare_sql: tuple[CommandLine, ...] = ()  # SQL statements written as shell lines
-    heredocs: tuple[Heredoc, ...] = field(default=(), repr=False)
+    heredocs: tuple[Heredoc, ...] = ()
 
     @property
     def executable(self) -> bool:
@@ -172,7 +172,9 @@ _MYSQL_CONTINUATION = re.compile(r"[ \t]*(?:->|'>|\">)(?:[ \t]+(?P<rest>.*)|$)")
 _GT_PROMPT = re.compile(r"[ \t]*>(?:[ \t]+(?P<rest>.*)|$)")  # a redis block's `> cmd`, or PS2
 _HEREDOC = re.compile(r"<<(-?)[ \t]*(\\?)(['\"]?)([\w.-]+)\3")
 _CLIENT_PROGRAM = re.compile(r"(?<![\w.-])(?:(psql)|(mysql|mariadb)|(redis-cli))(?![\w.-])")
-_PATH_WORD = re.compile(r"(?:\.{0,2}/|~/)[\w./-]+")
+# A program by its path: `./run.sh`, `~/bin/x`, `/usr/local/bin/x`, `scripts/rotate.sh` (not a bare file path such
+# as `/etc/nginx/nginx.conf`, which people put in a block of its own to name a file).
+_PATH_WORD = re.compile(r"(?:\.{1,2}/|~/)[\w./-]+|/(?:[\w.-]+/)*s?bin/[\w.-]+|[\w./~-]+\.(?:sh|py|rb|pl|bash)")
 _YAML_LINE = re.compile(r"[ \t]*(?:-[ \t]|-$|---|[\w.\"'-]+:(?:[ \t]|$)|#)")
 _CLIENT_LAUNCHERS = frozenset({"redis-cli", "psql", "mysql", "mariadb"})
 _MAX_QUOTED_LINES = 200  # a quote still open after this many lines was a stray apostrophe
@@ -506,7 +508,10 @@ def read_block(language: str, code: str) -> BlockReading:
     if word in SHELL_LANGUAGES or word in SESSION_LANGUAGES:
         session_label = word in SESSION_LANGUAGES
         root_probe = _Reader(lines, session=True, root_prompts=session_label)
-        prompts = _has_prompts(lines, root_probe) or _has_client_prompts(lines)
+        # A shell block is a pasted session when it starts with a prompt (a `$ ` deeper in it may be a
+        # heredoc's text); a session label with any prompt at all.
+        probed = lines if session_label else _first_content_line(lines)
+        prompts = _has_prompts(probed, root_probe) or _has_client_prompts(probed)
         if prompts:
             return _read(BlockKind.SESSION, word, lines, session=True, root_prompts=session_label)
         return _read(BlockKind.SHELL, word, lines, session=False, root_prompts=False)
@@ -534,6 +539,10 @@ def read_block(language: str, code: str) -> BlockReading:
             return _read(BlockKind.SHELL, word, lines, session=False, root_prompts=False)
         return BlockReading(BlockKind.OUTPUT, word)
     return BlockReading(BlockKind.OTHER, word)
+
+
+def _first_content_line(lines: list[str]) -> list[str]:
+    return next(([line] for line in lines if line.strip() and not line.strip().startswith("#")), [])
 
 
 def _client_prompts(lines: list[str]) -> Client | None:

@@ -57,6 +57,15 @@ def test_shell_label_with_dollar_prompts_is_a_session() -> None:
     assert [c.text for c in reading.commands] == ["df -h"]
 
 
+def test_dollar_line_deep_in_a_shell_block_does_not_make_it_a_session() -> None:
+    code = "cat <<EOF > /etc/motd\n$ is the prompt sign\nEOF\nsystemctl restart motd"
+    assert commands("bash", code) == [(0, "cat <<EOF > /etc/motd"), (3, "systemctl restart motd")]
+
+
+def test_an_unlabelled_file_path_alone_is_not_a_command() -> None:
+    assert read_block("", "/etc/nginx/nginx.conf").kind is BlockKind.OUTPUT
+
+
 def test_text_block_holding_a_pasted_terminal_is_a_session() -> None:
     assert commands("text", "$ curl -s localhost/health\nok") == [(0, "curl -s localhost/health")]
 
