@@ -176,6 +176,8 @@ _CLIENT_PROGRAM = re.compile(r"(?<![\w.-])(?:(psql)|(mysql|mariadb)|(redis-cli))
 # as `/etc/nginx/nginx.conf`, which people put in a block of its own to name a file).
 _PATH_WORD = re.compile(r"(?:\.{1,2}/|~/)[\w./-]+|/(?:[\w.-]+/)*s?bin/[\w.-]+|[\w./~-]+\.(?:sh|py|rb|pl|bash)")
 _YAML_LINE = re.compile(r"[ \t]*(?:-[ \t]|-$|---|[\w.\"'-]+:(?:[ \t]|$)|#)")
+# A heredoc given to one of these is a script: `ssh db <<EOF`, `kubectl exec -i p -- sh <<EOF`, `bash -s <<EOF`.
+_SHELL_FED = re.compile(r"(?<![\w.-])(?:bash|sh|zsh|ssh)(?![\w.-])")
 _CLIENT_LAUNCHERS = frozenset({"redis-cli", "psql", "mysql", "mariadb"})
 _MAX_QUOTED_LINES = 200  # a quote still open after this many lines was a stray apostrophe
 _ASSIGNMENT = re.compile(r"[A-Za-z_]\w*=\S*")
@@ -371,6 +373,12 @@ class _Reader:
         self.heredocs.append(Heredoc(command_line, first, text, expands, client))
         if client is not None:
             self.clients.extend(_client_statements(client, body, first))
+        elif _SHELL_FED.search(command):  # `ssh host bash <<EOF`: the body is commands, run elsewhere
+            inner = _Reader(body, session=False, root_prompts=False)
+            inner.read()
+            self.commands.extend(CommandLine(c.text, c.line + first, c.source) for c in inner.commands)
+            self.bare_sql.extend(CommandLine(c.text, c.line + first, c.source) for c in inner.bare_sql)
+            self.clients.extend(ClientCommand(c.client, c.text, c.line + first, c.source) for c in inner.clients)
         return i
 
     def _bare_sql(self, start: int) -> int:

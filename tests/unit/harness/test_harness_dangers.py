@@ -174,6 +174,11 @@ def test_statement_in_a_heredoc_to_psql_is_checked() -> None:
     assert [(d.label, d.line) for d in dangers(reading)] == [("TRUNCATE", 2)]
 
 
+def test_script_sent_to_a_remote_shell_is_checked() -> None:
+    reading = read_block("bash", "ssh db-1 <<'EOF'\nsudo systemctl stop postgresql\nrm -rf /var/lib/pg/old\nEOF")
+    assert [(d.label, d.line) for d in dangers(reading)] == [("rm -rf", 2)]
+
+
 def test_heredoc_written_to_a_file_is_data_not_a_danger() -> None:
     reading = read_block("bash", "cat > cleanup.sh <<'EOF'\nrm -rf /var/tmp/app\nEOF")
     assert dangers(reading) == ()

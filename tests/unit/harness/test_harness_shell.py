@@ -160,6 +160,14 @@ def test_heredoc_into_redis_cli_is_read_as_redis_commands() -> None:
         (Client.REDIS, 1, "INFO memory"), (Client.REDIS, 2, "DBSIZE")]
 
 
+@pytest.mark.parametrize("command", ["ssh db-1 <<EOF", "ssh db-1 'bash -s' <<'EOF'", "kubectl exec -i web -- sh <<EOF",
+                                     "bash <<EOF"])
+def test_heredoc_given_to_a_shell_is_read_as_commands(command: str) -> None:
+    reading = read_block("bash", f"{command}\nsystemctl restart web\nrm -rf /tmp/x\nEOF")
+    assert [(c.line, c.text) for c in reading.commands] == [(0, command), (1, "systemctl restart web"),
+                                                             (2, "rm -rf /tmp/x")]
+
+
 def test_here_string_is_not_a_heredoc() -> None:
     assert commands("bash", "grep x <<< 'a b'\necho next") == [(0, "grep x <<< 'a b'"), (1, "echo next")]
 
