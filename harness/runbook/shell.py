@@ -13,9 +13,10 @@ config, Windows, output, other) and extracts, each with its 0-based line in `cod
 
 Decisions a reader of a finding needs to know:
 - `#` at the start of a line is a comment in a shell block; it is a root prompt only in a block
-  read as a session (labelled console/shell-session/terminal, or holding other prompt lines),
-  and only when the word after it is a plausible command (`# systemctl restart nginx`, not
-  `# Check the status`).
+  read as a session (labelled console/shell-session/terminal, or holding other prompt lines)
+  that has no `$ ` prompt (a person at a `$` prompt writes `# ...` as a comment), and only when
+  the word after it is a plausible command (`# systemctl restart nginx`, not `# Check the status`).
+  `[root@host ~]# ` and `root@host:/# ` are always prompts.
 - A session-labelled block (`console`) without a single prompt line is read as a shell block:
   people label plain commands `console` too. A shell-labelled block with `$ ` prompts is a session.
 - A `text`/`output` block holding `$ ` prompt lines is a session: a pasted terminal.
@@ -484,6 +485,15 @@ def _statements(lines: list[str], first: int) -> Iterator[tuple[str, int, tuple[
 # --- classification ------------------------------------------------------------------------------------------------
 
 
+def _user_prompts(lines: list[str]) -> bool:
+    """Whether the session has `$` prompts: then a bare `# ...` line in it is a comment, not a root prompt."""
+    for line in lines:
+        found = _SHELL_PROMPT.match(line)
+        if found and found.group("sigil") == "$" and found.group("rest"):
+            return True
+    return False
+
+
 def _has_prompts(lines: list[str], reader: _Reader) -> bool:
     return any(reader._prompt(line) is not None for line in lines if line.strip())
 
@@ -521,7 +531,8 @@ def read_block(language: str, code: str) -> BlockReading:
         probed = lines if session_label else _first_content_line(lines)
         prompts = _has_prompts(probed, root_probe) or _has_client_prompts(probed)
         if prompts:
-            return _read(BlockKind.SESSION, word, lines, session=True, root_prompts=session_label)
+            return _read(BlockKind.SESSION, word, lines, session=True,
+                         root_prompts=session_label and not _user_prompts(lines))
         return _read(BlockKind.SHELL, word, lines, session=False, root_prompts=False)
     if word in SQL_LANGUAGES:
         return BlockReading(BlockKind.SQL, word, client_commands=tuple(
@@ -534,7 +545,7 @@ def read_block(language: str, code: str) -> BlockReading:
         return BlockReading(BlockKind.WINDOWS, word)
     if word in OUTPUT_LANGUAGES or not word:
         if _has_prompts(lines, probe):
-            return _read(BlockKind.SESSION, word, lines, session=True, root_prompts=True)
+            return _read(BlockKind.SESSION, word, lines, session=True, root_prompts=not _user_prompts(lines))
         client = _client_prompts(lines)
         if client is not None:
             kind = BlockKind.REDIS if client is Client.REDIS else BlockKind.SQL

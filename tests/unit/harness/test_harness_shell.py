@@ -225,6 +225,16 @@ def test_hash_comment_in_a_session_is_not_a_root_prompt() -> None:
     assert commands("console", "# Check the status first\n$ systemctl status nginx") == [(1, "systemctl status nginx")]
 
 
+def test_hash_line_among_dollar_prompts_is_a_comment_even_when_it_starts_with_a_command() -> None:
+    code = "$ pgrep -f worker\n4242\n# kill the stuck one, gently\n$ kill -TERM 4242"
+    assert commands("console", code) == [(0, "pgrep -f worker"), (3, "kill -TERM 4242")]
+
+
+def test_root_prompts_with_host_are_prompts_among_dollar_prompts() -> None:
+    assert commands("console", "$ sudo -i\n[root@db ~]# systemctl restart postgresql") == [
+        (0, "sudo -i"), (1, "systemctl restart postgresql")]
+
+
 def test_hash_line_in_a_bash_block_is_a_comment_even_with_prompts_around() -> None:
     assert commands("bash", "$ ls\n# systemctl restart nginx\nfile.txt") == [(0, "ls")]
 
