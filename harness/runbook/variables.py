@@ -253,3 +253,9 @@ def block_holes(reading: BlockReading) -> list[Hole]:
     for hole in sorted(found, key=lambda h: h.line):
         unique.setdefault((hole.kind, hole.name), hole)
     return list(unique.values())
+
+
+def block_assigned_names(reading: BlockReading) -> set[str]:
+    """The variables a block's shell commands set (prompts removed, output lines ignored): with
+    `block_holes`, how a linter tells a variable set somewhere in the document from one set nowhere."""
+    return assigned_names("\n".join(line for command in reading.commands for line in command.source or (command.text,)))

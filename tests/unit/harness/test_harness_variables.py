@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from harness.runbook.shell import read_block
-from harness.runbook.variables import Hole, assigned_names, bind, block_holes, holes
+from harness.runbook.variables import Hole, assigned_names, bind, block_assigned_names, block_holes, holes
 
 
 def variables(code: str) -> list[str]:
@@ -334,3 +334,8 @@ def test_block_holes_of_output_blocks_are_none() -> None:
 def test_block_holes_never_raise_and_stay_in_the_block(language: str, code: str) -> None:
     count = len(code.split("\n"))
     assert all(0 <= hole.line < count for hole in block_holes(read_block(language, code)))
+
+
+def test_block_assigned_names_read_commands_not_output() -> None:
+    reading = read_block("console", "$ export NAMESPACE=prod\nTOKEN=printed-not-set\n$ read -r ANSWER")
+    assert block_assigned_names(reading) == {"NAMESPACE", "ANSWER"}
