@@ -25,11 +25,16 @@ which also drops a leading `sudo`), then at pipes. Decisions:
   program they count (`echo FLUSHALL | redis-cli`). Comments never reach this module.
 - A `>` redirection is a log truncation when it empties a file on purpose (`> f`, `: > f`,
   `cat /dev/null > f`, `echo -n > f`, `cp /dev/null f`, `truncate -s 0 f`) or when it overwrites
-  a log file (`*.log`, `/var/log/...`); `cmd > /tmp/report.txt`, `>> app.log`, `2>&1` and
-  `>/dev/null` are not.
+  a file in a log directory (`/var/log/app.log`, `/opt/app/logs/x`); `cmd > /tmp/report.txt`,
+  `kubectl logs p > pod.log` (saving logs), `>> app.log`, `2>&1` and `>/dev/null` are not.
+- `kafka-consumer-groups --reset-offsets` only with `--execute` (`--dry-run` and the default
+  preview change nothing).
+- Client commands (redis-cli, psql, mysql, SQL statements) are checked for SQL and FLUSHALL/FLUSHDB
+  only: `> slowlog get 10` typed at a redis prompt is never a redirection.
 
-Every pattern is linear in the length of the command (no nested quantifiers over the same
-characters), so a block of tens of thousands of lines is read in a fraction of a second.
+Every rule reads each character of a command a bounded number of times (no nested quantifiers over
+the same characters; a program named many times on one line is read once), and a cheap keyword test
+skips the rules a command cannot match: 20,000 lines are checked in a fraction of a second.
 """
 
 from __future__ import annotations
