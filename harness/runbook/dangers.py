@@ -177,14 +177,19 @@ def _kill_9(text: str) -> bool:
     return False
 
 
-_SQL_DELETE = re.compile(r"\bDELETE\s+FROM\s+[^;\"']*", re.I)
-_SQL_UPDATE = re.compile(r"\bUPDATE\s+[\w.\"`]+\s+SET\b[^;\"']*", re.I)
+# The rest of a statement: up to `;`, or the end of the shell argument that holds it (a `"`, or an unmatched
+# `'`); SQL strings ('active') and escaped quotes inside it are skipped (alternatives differ at their first
+# character: linear).
+_STATEMENT_REST = r"(?:[^;\"'\\]|\\.|'[^']*')*"
+_SQL_DELETE = re.compile(rf"\bDELETE\s+FROM\s+{_STATEMENT_REST}", re.I)
+_SQL_UPDATE = re.compile(rf"\bUPDATE\s+[\w.\"`]+\s+SET\b{_STATEMENT_REST}", re.I)
 _WHERE = re.compile(r"\bWHERE\b", re.I)
+_SQL_STRING = re.compile(r"'[^']*'")  # a WHERE inside a string value is no WHERE clause
 
 
 def _without_where(pattern: re.Pattern[str]) -> Callable[[str], bool]:
     """The statement (up to `;` or the end of a quoted argument) has no WHERE."""
-    return lambda text: any(not _WHERE.search(m.group(0)) for m in pattern.finditer(text))
+    return lambda text: any(not _WHERE.search(_SQL_STRING.sub("''", m.group(0))) for m in pattern.finditer(text))
 
 
 _LOG_TARGET = r"[\"']?/(?:[^\s;&|\"'>]*/)?logs?/[^\s;&|\"'>]"
@@ -393,7 +398,8 @@ def _matches(text: str, context: Context) -> Iterator[tuple[DangerRule, str]]:
     rules = [rule for rule in CATALOGUE if context in rule.contexts and rule.finds(lowered)]
     if not rules:
         return
-    parts = _parts(text) if context is Context.SHELL else [text]
+    # In a client command `"` only quotes identifiers (`DELETE FROM "Orders" WHERE ...`): dropped.
+    parts = _parts(text) if context is Context.SHELL else [text.replace('"', "")]
     for rule in rules:
         part = next((p for p in parts if rule.found(p)), None)
         if part is not None:

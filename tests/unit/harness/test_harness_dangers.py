@@ -29,7 +29,9 @@ POSITIVE = {
                "kubectl exec web -- rm -rf /data/tmp", "ssh db 'rm -rf /var/lib/old'"],
     "DELETE without WHERE": ['psql -c "DELETE FROM sessions"', "psql -c 'delete from sessions;'",
                              'mysql -e "DELETE FROM cache"'],
-    "UPDATE without WHERE": ["psql -c \"UPDATE users SET active = false\"", "psql -c 'update jobs set state=1;'"],
+    "UPDATE without WHERE": ["psql -c \"UPDATE users SET active = false\"", "psql -c 'update jobs set state=1;'",
+                             "psql -c \"UPDATE users SET note = 'where is it'\"",
+                             "psql -c \"UPDATE t SET a = 1; SELECT 1 WHERE true\""],
     "TRUNCATE": ["psql -c 'TRUNCATE events'", 'psql -c "TRUNCATE TABLE audit_log"', "psql -c 'truncate only t'"],
     "DROP": ["psql -c 'DROP TABLE orders'", 'psql -c "DROP DATABASE app"', "psql -c 'drop schema s cascade'",
              "psql -c 'DROP USER bob'", "psql -c 'DROP ROLE app'", "dropdb app_production",
@@ -75,6 +77,8 @@ POSITIVE = {
 NEGATIVE = [
     "rm -f app.lock", "rm -r build", "rm file.txt", "docker rm -f web", "docker run --rm alpine ls",
     "psql -c 'DELETE FROM sessions WHERE id = 1'", "psql -c \"UPDATE users SET a = 1 WHERE id = 2\"",
+    "psql -c \"UPDATE users SET status = 'active' WHERE id = 5\"", "psql -c \"UPDATE t SET a = 'x;y' WHERE id = 1\"",
+    "psql -c \"DELETE FROM \\\"Orders\\\" WHERE id = 1\"",
     "psql -c 'SELECT * FROM orders'", "psql -c 'DROP INDEX CONCURRENTLY orders_idx'", "apt-get update",
     "kill -HUP 1234", "kill 1234", "kill -TERM 1", "kill -0 1", "pkill -f worker", "kill -15 99",
     "kubectl delete pod web-1", "kubectl delete pods -l app=web", "kubectl get deploy", "kubectl delete -f job.yaml",
@@ -124,6 +128,7 @@ def test_client_statements_are_checked_as_a_whole(statement: str, label: str) ->
 
 @pytest.mark.parametrize("statement", [
     "DELETE FROM sessions\nWHERE expires_at < now();", "UPDATE users\nSET active = false\nWHERE id = 7;",
+    "UPDATE jobs SET state = 'queued' WHERE id = 7;", 'DELETE FROM "Orders" WHERE "Id" = 3;',
     "SELECT * FROM orders;", "slowlog get 10", "DEL session:1", "CONFIG GET maxmemory", "rm -rf /",
 ])
 def test_client_statements_that_are_not_dangers(statement: str) -> None:
