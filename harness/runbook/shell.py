@@ -255,18 +255,22 @@ def _continues(text: str) -> bool:
 
 
 def _join(pieces: list[str]) -> str:
-    """Physical lines as one command: `\\`-newline vanish, a newline inside quotes stays."""
-    out = ""
+    """Physical lines as one command: `\\`-newline vanish, a newline inside quotes stays.
+
+    Built from a list of chunks (one per line), not by growing a string: linear in a command
+    continued over thousands of lines."""
+    chunks: list[str] = []
     for piece in pieces:
-        if not out:
-            out = piece.strip()
-        elif out.endswith("\\"):
-            out = out[:-1].rstrip() + " " + piece.strip()
-        elif out.endswith(("|", "&&")):
-            out = out + " " + piece.strip()
+        if not chunks:
+            chunks.append(piece.strip())
+        elif chunks[-1].endswith("\\"):
+            chunks[-1] = chunks[-1][:-1].rstrip()
+            chunks.append(" " + piece.strip())
+        elif chunks[-1].endswith(("|", "&&")):
+            chunks.append(" " + piece.strip())
         else:
-            out = out + "\n" + piece
-    return out.strip()
+            chunks.append("\n" + piece)
+    return "".join(chunks).strip()
 
 
 # --- the reader ---------------------------------------------------------------------------------------------------

@@ -366,3 +366,14 @@ def test_client_launched_without_a_prompt_above_its_prompts_is_a_command() -> No
 
 def test_client_error_output_is_not_a_launch() -> None:
     assert commands("console", "$ psql -c 'select 1'\npsql: error: connection refused") == [(0, "psql -c 'select 1'")]
+
+
+def test_a_command_continued_over_thousands_of_lines_is_read_in_linear_time() -> None:
+    """Bench-style: printed; the bound is generous (it took seconds when the command was grown as one string)."""
+    code = "\n".join(["kubectl get pods -n prod \\"] * 20000)
+    started = time.perf_counter()
+    reading = read_block("bash", code)
+    elapsed = time.perf_counter() - started
+    print(f"read_block: one command over 20000 lines in {elapsed:.3f}s")
+    assert [c.line for c in reading.commands] == [0]
+    assert elapsed < 10.0
