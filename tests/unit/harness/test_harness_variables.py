@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from harness.runbook.variables import Hole, assigned_names, bind, holes
+from harness.runbook.shell import read_block
+from harness.runbook.variables import Hole, assigned_names, bind, block_assigned_names, block_holes, holes
 
 
 def variables(code: str) -> list[str]:
@@ -204,3 +207,135 @@ def test_bound_block_has_no_placeholder_left() -> None:
     bound = bind(code, {"REQUEST_ID": "r-1", "USER_ID": "u-1"})
     assert placeholders(bound) == []
     assert "$REQUEST_ID" in bound
+
+
+# --- placeholders as people write them ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("code", "name"), [
+    ("kubectl logs <pod-name>", "<pod-name>"),
+    ("kubectl logs <pod name>", "<pod name>"),
+    ("journalctl -n <N>", "<N>"),
+    ("curl -H 'Authorization: Bearer <API_TOKEN>' localhost", "<API_TOKEN>"),
+    ("kubectl -n <your-namespace> get pods", "<your-namespace>"),
+    ("curl 'localhost/search?limit=<value>'", "<value>"),
+    ("helm upgrade web chart --set image.tag=<tag>", "<tag>"),
+    ("curl http://YOUR_IP:8080/health", "YOUR_IP"),
+    ("kubectl -n your-namespace get pods", "your-namespace"),
+    ("aws s3 ls s3://your_bucket/", "your_bucket"),
+    ("echo [Name]", "[Name]"),
+    ("aws s3 ls s3://[your-bucket]/", "[your-bucket]"),
+    ("ssh [HOST]", "[HOST]"),
+    ("aws ec2 describe-instances --instance-ids [INSTANCE_ID]", "INSTANCE_ID"),
+    ("aws ec2 stop-instances --instance-ids i-0abc123def4567890", "i-0abc123def4567890"),
+    ("aws ec2 describe-instances --instance-ids i-1234abcd", "i-1234abcd"),
+    ("aws ec2 authorize-security-group-ingress --group-id sg-12345678", "sg-12345678"),
+    ("grep abc123 /var/log/app.log", "abc123"),
+    ("curl -H 'X-Api-Key: xxxxx' localhost", "xxxxx"),
+    ("curl -H 'Authorization: Bearer sk-XXXXXXXX' localhost", "sk-XXXXXXXX"),
+    ("curl localhost/jobs/12345678-1234-1234-1234-123456789012", "12345678-1234-1234-1234-123456789012"),
+    ("curl https://api.example.com/health", "api.example.com"),
+    ("dig db.internal.example", "db.internal.example"),
+    ("psql postgres://user:password@db:5432/app", "user:password"),
+    ("redis-cli -u redis://default:PASS@cache:6379", "default:PASS"),
+    ("mysql --url mysql://USER:PASSWORD@db/app", "USER:PASSWORD"),
+])
+def test_placeholders_as_people_write_them(code: str, name: str) -> None:
+    assert placeholders(code) == [name]
+
+
+@pytest.mark.parametrize("code", [
+    "cat <<EOF > /tmp/x\nhello\nEOF", "cat <<-EOF>out\nEOF", "sort < input.txt", "sort <in.txt >out.txt",
+    "cmd > /tmp/out 2>&1", "diff <(ls a) <(ls b)", "echo $((1 < 2))",
+    "kubectl get pods -o jsonpath='{.items[0].metadata.name}'", "kubectl get pods -o jsonpath='{.items[*].spec}'",
+    "[ -f /etc/app.conf ] && echo yes", "[[ -n x ]] && echo yes", "ls /dev/sd[a-z] /var/log/app.[0-9]",
+    "grep '[[:space:]]' f", "grep -E '^[abc]+' f", "grep '\\[ERROR\\]' app.log", "grep '[ERROR]' app.log",
+    "echo see [the docs](https://docs.internal/x)",
+    "cat <<EOF > /etc/systemd/system/web.service\n[Unit]\n[Service]\nEOF",
+    "curl https://status.internal/health", "xxd -l 16 file.bin", "echo 9f1c2e7a-4b3d-4e8f-a1b2-c3d4e5f60718",
+    "echo 'Enter your password'", "psql postgres://app@db/app", "openssl rand -hex 16",
+    "kubectl get pods -l 'app in (web, api)'", "awk '$1 < 5 && $2 > 3' data.txt",
+])
+def test_near_misses_are_not_placeholders(code: str) -> None:
+    assert placeholders(code) == []
+
+
+@pytest.mark.parametrize("code", ["psql postgres://app:$PASSWORD@db/app", "curl -u admin:${ADMIN_PASSWORD} x"])
+def test_credentials_from_variables_are_variables_not_placeholders(code: str) -> None:
+    assert placeholders(code) == []
+    assert variables(code) != []
+
+
+@pytest.mark.parametrize(("code", "name", "example"), [
+    ("NAMESPACE=your-namespace\nkubectl -n $NAMESPACE get pods", "NAMESPACE", "your-namespace"),
+    ("POD=<pod-name>\nkubectl logs $POD", "POD", "<pod-name>"),
+    ("export HOST=api.example.com", "HOST", "api.example.com"),
+])
+def test_assignment_of_a_placeholder_is_reported_under_its_name(code: str, name: str, example: str) -> None:
+    assert holes(code) == [Hole(name, "placeholder", 0, example)]
+
+
+def test_sql_comparison_with_a_caps_id_and_no_spaces_is_a_placeholder() -> None:
+    assert placeholders("psql -c \"SELECT * FROM t WHERE user_id='USER_ID'\"") == ["USER_ID"]
+
+
+def test_one_placeholder_is_one_hole_even_when_patterns_overlap() -> None:
+    assert placeholders("curl https://your-domain.com/<INSTANCE_ID>\ncurl x/<INSTANCE_ID>") == [
+        "INSTANCE_ID", "your-domain.com"]
+
+
+def test_placeholders_in_a_line_come_in_order_of_their_patterns_on_earlier_lines_first() -> None:
+    assert [(h.name, h.line) for h in holes("echo <a-b>\necho [Name] YOUR_KEY")] == [
+        ("<a-b>", 0), ("YOUR_KEY", 1), ("[Name]", 1)]
+
+
+def test_a_long_line_of_assignments_stays_linear() -> None:
+    code = " ".join(f"K{i}=v{i}" for i in range(5000)) + " <pod-name>"
+    assert placeholders(code) == ["<pod-name>"]
+
+
+# --- holes of a block as read: prompts stripped, output ignored ----------------------------------------------------
+
+
+def test_block_holes_find_placeholders_in_prompt_lines_not_in_output() -> None:
+    reading = read_block("console", "$ kubectl logs <pod-name> -n prod\nerror: pod <other-pod> not found\n"
+                                    "$ echo $TOKEN")
+    assert block_holes(reading) == [Hole("<pod-name>", "placeholder", 0, "<pod-name>"), Hole("TOKEN", "variable", 2)]
+
+
+def test_block_holes_of_a_shell_block_are_those_of_holes() -> None:
+    code = "# replace USER_ID\nREQUEST_ID=\"abc123...\"\ncurl localhost/<user-id> \\\n  -H \"X: $TOKEN\""
+    assert block_holes(read_block("bash", code)) == holes(code)
+
+
+def test_block_holes_of_sql_and_client_commands_are_placeholders_only() -> None:
+    reading = read_block("sql", "SELECT * FROM sessions\nWHERE user_id = 'USER_ID' AND note = '$NOT_A_VARIABLE';")
+    assert block_holes(reading) == [Hole("USER_ID", "placeholder", 1, "USER_ID")]
+    redis = read_block("redis", "127.0.0.1:6379> GET session:<session-id>\n\"<not-this>\"")
+    assert block_holes(redis) == [Hole("<session-id>", "placeholder", 0, "<session-id>")]
+
+
+def test_block_holes_in_heredocs_follow_quoting() -> None:
+    expanding = read_block("bash", "psql <<EOF\nDELETE FROM t WHERE id = '$ID';\nEOF")
+    assert block_holes(expanding) == [Hole("ID", "variable", 1)]
+    quoted = read_block("bash", "psql <<'EOF'\nDELETE FROM t WHERE id = 'ORDER_ID' AND x = '$LITERAL';\nEOF")
+    assert block_holes(quoted) == [Hole("ORDER_ID", "placeholder", 1, "ORDER_ID")]
+
+
+def test_block_holes_of_output_blocks_are_none() -> None:
+    assert block_holes(read_block("text", "connect to <host> with YOUR_API_KEY")) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(["", "bash", "console", "sql", "redis", "text"]),
+       st.lists(st.sampled_from(["$ ", "> ", "# ", "127.0.0.1:6379> ", "echo ", "$X", "<pod-name>", "[Name]",
+                                 "USER_ID", "'", '"', "<<EOF", "EOF", "\\", "\n", " ", "a=", "i-12345678"]),
+                max_size=30).map("".join))
+def test_block_holes_never_raise_and_stay_in_the_block(language: str, code: str) -> None:
+    count = len(code.split("\n"))
+    assert all(0 <= hole.line < count for hole in block_holes(read_block(language, code)))
+
+
+def test_block_assigned_names_read_commands_not_output() -> None:
+    reading = read_block("console", "$ export NAMESPACE=prod\nTOKEN=printed-not-set\n$ read -r ANSWER")
+    assert block_assigned_names(reading) == {"NAMESPACE", "ANSWER"}
