@@ -18,7 +18,14 @@ notes (info) are shown but do not fail it. Codes:
     GD043 bad-expectation           an expectation that cannot be matched (e.g. invalid regex)
     GD060 not-executed              a block that will not run (indented, or not a shell language)
     GD061 outside-any-phase         a shell block under no Diagnosis/Fix/Verification label
+    GD050 never-ends                `tail -f`, `watch`, `journalctl -f`, `redis-cli monitor`, `top`: never ends
+    GD051 needs-terminal            `kubectl exec -it`, `less`, `psql` with no command: they want a person at a terminal
+    GD052 interactive-editor        `nano`, `vi`, `systemctl edit`, `crontab -e`, `kubectl edit`
+    GD053 waits-for-answer          a y/N prompt nobody answers (`docker system prune` without -f)
+    GD054 bare-sql                  SQL written as a shell line: the shell runs it and fails
+    GD055 uses-sudo                 drills run steps as root; sudo must exist on the host (a note)
     GD062 nothing-runs              blocks hold commands, but no step would run in a drill (and why)
+    (GD050-GD054 are warnings in steps a drill runs, notes elsewhere.)
 """
 
 from __future__ import annotations
@@ -27,9 +34,11 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from harness.runbook.dangers import HazardKind, dangers, hazards
 from harness.runbook.match import ExpectationError, mode_of
 from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
-from harness.runbook.variables import assigned_names, holes
+from harness.runbook.shell import BlockReading, read_block
+from harness.runbook.variables import block_assigned_names, block_holes
 
 NAMES = {
     "GD001": "unbound-placeholder", "GD002": "unbound-variable", "GD003": "variable-from-other-block",
@@ -39,22 +48,14 @@ NAMES = {
     "GD032": "unknown-host", "GD040": "unterminated-fence", "GD041": "expectation-without-command",
     "GD042": "bad-front-matter", "GD043": "bad-expectation", "GD044": "not-read", "GD060": "not-executed",
     "GD061": "outside-any-phase", "GD045": "inferred-expectation", "GD062": "nothing-runs",
+    "GD050": "never-ends", "GD051": "needs-terminal", "GD052": "interactive-editor", "GD053": "waits-for-answer",
+    "GD054": "bare-sql", "GD055": "uses-sudo",
+}
+HAZARD_CODES = {
+    HazardKind.NEVER_ENDS: "GD050", HazardKind.NEEDS_TERMINAL: "GD051", HazardKind.EDITOR: "GD052",
+    HazardKind.WAITS_FOR_ANSWER: "GD053", HazardKind.BARE_SQL: "GD054", HazardKind.SUDO: "GD055",
 }
 
-DESTRUCTIVE: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("rm -rf", re.compile(r"\brm\s+(?:-\w*r\w*f\w*|-\w*f\w*r\w*|-r\s+-f|-f\s+-r|--recursive\s+--force|"
-                          r"--force\s+--recursive)\b", re.I)),
-    # The statement ends right after the table name (`;`, a quote, the end): there is no WHERE.
-    ("DELETE without WHERE", re.compile(r"\bDELETE\s+FROM\s+[\w.\"]+\s*(?:;|\"|'|\Z)", re.I)),
-    ("DROP or TRUNCATE", re.compile(r"\b(?:DROP\s+(?:TABLE|DATABASE|SCHEMA)|TRUNCATE\s+(?:TABLE\s+)?\w)", re.I)),
-    # Blanks within the line only: `\s*` after `^` (re.M) would run over every following blank line
-    # from every line start, quadratic in a block of many empty lines.
-    ("log truncation", re.compile(r"(?:^|[;&|])[ \t]*(?::|true)?[ \t]*>[ \t]*\S*log\S*|\btruncate\s+-s\s*0\b|"
-                                  r"\bcat\s+/dev/null\s*>|\becho\s+(?:-n\s+)?(?:\"\"|'')?\s*>\s*\S*log", re.M)),
-    ("kill -9", re.compile(r"\b(?:kill|pkill|killall)\s+(?:-9|-KILL|-SIGKILL|-s\s+(?:9|KILL|SIGKILL))\b")),
-    ("firewall default-deny", re.compile(r"\biptables\s+(?:-t\s+\w+\s+)?-P\s+\w+\s+(?:DROP|REJECT)|"
-                                         r"\bufw\s+default\s+deny|\bnft\b.*\bpolicy\s+drop|\biptables\s+-F\b")),
-)
 EXPORT = re.compile(r"\bexport\s+([A-Za-z_]\w*)=")
 SERVICE_START = re.compile(r"\bsystemctl\s+(?:start|restart|reload-or-restart|try-restart)\s+(\S+)|"
                            r"\bservice\s+(\S+)\s+(?:start|restart)\b")
@@ -110,7 +111,7 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
     # one the environment must give (GD002); set in another block, it is gone in a fresh shell (GD003).
     set_in: dict[str, Location] = {}
     for step in runbook.steps():
-        for name in assigned_names(commands_of(step)):
+        for name in block_assigned_names(reading_of(step)):
             set_in.setdefault(name, step.location)
     # Each section's own verification, counted once (not once per descendant: quadratic).
     verifying = {s.anchor for s in runbook.sections if s.steps_in(Phase.VERIFY)}
@@ -129,9 +130,9 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
     return collapse(sorted(findings, key=lambda f: (f.location.line, f.code)))
 
 
-def commands_of(step: Step) -> str:
-    """The commands a block holds, one per line at the block's own line offsets ("" when none)."""
-    return step.code if step.executable else ""
+def reading_of(step: Step) -> BlockReading:
+    """What a person types in the block: as the parser read it, or read now (a step built by hand)."""
+    return step.reading if step.reading is not None else read_block(step.language, step.text or step.code)
 
 
 def collapse(findings: Sequence[LintFinding]) -> list[LintFinding]:
@@ -156,7 +157,7 @@ def collapse(findings: Sequence[LintFinding]) -> list[LintFinding]:
 
 def _nothing_runs(runbook: Runbook) -> list[LintFinding]:
     """A runbook whose blocks hold commands but no step runs in a drill: say why, never a silent 0."""
-    with_commands = [s for s in runbook.steps() if commands_of(s).strip() or s.executable]
+    with_commands = [s for s in runbook.steps() if s.executable or reading_of(s).typed()]
     if not with_commands or any(s.executable and s.phase for s in with_commands):
         return []
     titles = {section.anchor: section for section in runbook.sections}
@@ -214,22 +215,23 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], set_in: dict[st
         where = Location(step.location.path, line) if line else step.location
         out.append(LintFinding(code, severity, message, where, step.section, subject))
 
-    commands = commands_of(step)
+    reading = reading_of(step)
     if not step.executable:
         if step.phase in (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY):
             add("GD060", f"{step.language or 'plain'} block under {step.phase.value}: shown, never executed",
                 severity=LintLevel.INFO, subject="shown")
-        if not commands.strip():
+        if not reading.typed():
             return out
     elif step.phase is None:
         add("GD061", "shell block under no Diagnosis/Fix/Verification label: not executed in drills "
                      "(add a label or {phase=...} to run it)", severity=LintLevel.INFO, subject="no-phase")
     if step.skip:
         add("GD060", f"skipped: {step.skip}", severity=LintLevel.INFO)
-    if hosts and step.host and step.host not in hosts and step.executable and step.phase:
+    runs = step.executable and step.phase is not None and not step.skip
+    if hosts and step.host and step.host not in hosts and runs:
         add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=LintLevel.ERROR)
     first_code_line = step.location.line + 1
-    for hole in holes(commands):
+    for hole in block_holes(reading):
         at = first_code_line + hole.line
         if hole.name in bound:
             continue
@@ -245,29 +247,27 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], set_in: dict[st
         else:
             add("GD001", f"placeholder {hole.name!r} must be replaced before this runs; bind it in the "
                          "scenario and declare it in front matter `variables:`", at, subject=hole.name)
+    for danger in dangers(reading):
+        if step.destructive_ok:
+            add("GD010", f"{danger.label} (accepted: {step.destructive_ok})", first_code_line + danger.line,
+                LintLevel.INFO)
+        else:
+            add("GD010", f"{danger.label}: `{danger.snippet}`; if it is intended, say why with "
+                         "{destructive=\"reason\"} on the block", first_code_line + danger.line, subject=danger.label)
+    for hazard in hazards(reading):
+        code = HAZARD_CODES[hazard.code_name]
+        # A step a drill runs cannot do this; in a block nobody runs, it is a note for the reader.
+        severity = LintLevel.INFO if hazard.code_name is HazardKind.SUDO or not runs else LintLevel.WARNING
+        add(code, hazard.message, first_code_line + hazard.line, severity, subject=hazard.code_name.value)
     # Comment lines blanked (not removed) so that positions still map to lines.
-    code_lines = ["" if line.strip().startswith("#") else line for line in commands.split("\n")]
-    text = "\n".join(code_lines)
-    for label, pattern in DESTRUCTIVE:
-        offset, counted_to = 0, 0  # lines counted up to `counted_to` (matches come in order: linear)
-        for found in pattern.finditer(text):
-            offset += text.count("\n", counted_to, found.start())
-            counted_to = found.start()
-            shown = code_lines[offset].strip()[:80]
-            if step.destructive_ok:
-                add("GD010", f"{label} (accepted: {step.destructive_ok})", first_code_line + offset, LintLevel.INFO)
-            else:
-                add("GD010", f"{label}: `{shown}`; if it is intended, say why with "
-                             "{destructive=\"reason\"} on the block", first_code_line + offset, subject=label)
+    code_lines = ["" if line.strip().startswith("#") else line for line in step.code.split("\n")]
     if step.phase is Phase.DIAGNOSE and step.executable:
         for offset, line in enumerate(code_lines):
             if line.strip() and STATE_CHANGING.search(line):
                 add("GD022", f"a diagnosis that changes state: `{line.strip()[:80]}`; running it would fix or "
                              "break things while looking; move it under **Fix**:", first_code_line + offset)
     exported: dict[str, int] = {}
-    for offset, line in enumerate(commands.split("\n")):
-        if line.strip().startswith("#"):
-            continue
+    for offset, line in enumerate(code_lines if step.executable else ()):
         for found in EXPORT.finditer(line):
             exported.setdefault(found.group(1), first_code_line + offset)
         started = SERVICE_START.search(line)

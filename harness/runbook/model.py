@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 from harness.errors import BadInput
+from harness.runbook.shell import BlockReading
 
 
 class Phase(StrEnum):
@@ -93,6 +94,8 @@ class Step:
     destructive_ok: str | None = None  # why destructive commands here are accepted
     executable: bool = True
     attributes: tuple[tuple[str, str], ...] = ()
+    text: str = ""  # the block as written (for a pasted session, `code` holds only its commands)
+    reading: BlockReading | None = field(default=None, compare=False, repr=False)  # what is typed in it
 
     @property
     def ref(self) -> str:

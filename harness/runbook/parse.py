@@ -36,8 +36,8 @@ from harness.runbook.model import (
     Step,
 )
 from harness.runbook.phases import NEUTRAL, Meaning, describes, is_phase_name, meaning, refine
+from harness.runbook.shell import BlockKind, BlockReading, read_block
 
-EXECUTABLE_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh"})
 KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
 MAX_RUNBOOK_BYTES = 5_000_000
 MAX_NESTING = 100  # markdown-it stops reading a document nested deeper than this (lists, quotes)
@@ -409,7 +409,8 @@ class _Parser:
             return None
         language, attributes = self._info(token.info, line)
         section = self.current
-        executable = language in EXECUTABLE_LANGUAGES
+        reading = read_block(language, token.content)
+        executable = reading.executable  # shell commands, or a pasted session's prompt lines
         attrs = dict(attributes)
         phase = self.phase
         if "phase" in attrs:
@@ -422,7 +423,7 @@ class _Parser:
         retry = self._duration(attrs, "retry", line)
         if not executable and attributes:
             self.problem("GD031", f"attributes on a {language or 'plain'} block, which is never executed", line)
-        code = token.content
+        code = token.content if reading.kind is not BlockKind.SESSION else _session_code(reading, token.content)
         segments = self._segments(code, line + 1) if executable else ()
         step = Step(
             section=section.anchor,
@@ -441,6 +442,8 @@ class _Parser:
             destructive_ok=attrs.get("destructive"),
             executable=executable,
             attributes=attributes,
+            text=token.content,
+            reading=reading,
         )
         section.steps.append(step)
         if step.segments:
@@ -606,6 +609,21 @@ class _Parser:
         if current or expectations:
             segments.append(Segment("\n".join(current), start, tuple(expectations)))
         return tuple(s for s in segments if _has_command(s.code) or s.expectations)
+
+
+def _session_code(reading: BlockReading, text: str) -> str:
+    """A pasted terminal session as the script it stands for, line for line: each prompt line's
+    command (prompt removed), its `# Expected` comments, and blank lines where output was."""
+    lines = text.split("\n")
+    out = ["" for _ in lines]
+    for command in reading.commands:
+        for offset, source in enumerate(command.source or (command.text,)):
+            if command.line + offset < len(out):
+                out[command.line + offset] = source
+    for number, line in enumerate(lines):
+        if _EXPECTED.match(line.strip()):
+            out[number] = line.strip()
+    return "\n".join(out)
 
 
 class _JsonDepth:

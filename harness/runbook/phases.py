@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
+from functools import lru_cache
 
 from harness.runbook.model import Phase
 
@@ -85,18 +86,28 @@ _PHASE_NOUNS = ("diagnos", "investigat", "triage", "troubleshoot", "fix", "resol
                 "mitigat", "workaround", "recover", "rollback", "verif", "validat", "notif", "escalat")
 
 
-def _matches(words: list[str], stem: str) -> bool:
-    if " " in stem:
-        return " ".join(words[: stem.count(" ") + 1]).startswith(stem.rstrip("*"))
-    word = words[0]
-    if stem.endswith("*"):
-        return word.startswith(stem[:-1])
-    return word in (stem, f"{stem}s", f"{stem}ing", f"{stem[:-1]}ing", f"{stem}es")
+def _index() -> tuple[tuple[frozenset[str], tuple[str, ...], tuple[str, ...], Meaning], ...]:
+    """Each row of _WORDS as its whole words (with their -s/-ing forms), prefixes and phrases: a label
+    is read with a few set and `startswith` lookups, not one comparison per stem."""
+    rows = []
+    for stems, meant in _WORDS:
+        exact: set[str] = set()
+        for stem in stems:
+            if " " not in stem and not stem.endswith("*"):
+                exact.update((stem, f"{stem}s", f"{stem}ing", f"{stem[:-1]}ing", f"{stem}es"))
+        prefixes = tuple(stem[:-1] for stem in stems if " " not in stem and stem.endswith("*"))
+        phrases = tuple(stem.rstrip("*") for stem in stems if " " in stem)
+        rows.append((frozenset(exact), prefixes, phrases, meant))
+    return tuple(rows)
+
+
+_INDEX = _index()
 
 
 def _meaning_of(words: list[str]) -> Meaning:
-    for stems, meant in _WORDS:
-        if any(_matches(words, stem) for stem in stems):
+    word, start = words[0], " ".join(words[:4])
+    for exact, prefixes, phrases, meant in _INDEX:
+        if word in exact or word.startswith(prefixes) or (phrases and start.startswith(phrases)):
             return meant
     return NEUTRAL
 
@@ -134,6 +145,7 @@ def words_of(label: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=4096)
 def meaning(label: str) -> Meaning:
     """What a heading or label says about the phase under it (see the module's docstring).
 

@@ -85,13 +85,14 @@ def test_variable_set_in_another_sections_block_is_gd003_not_an_unset_variable()
 
 
 def test_front_matter_variables_silence_gd001_and_gd002() -> None:
-    body = block("psql -c \"SELECT 1 FROM t WHERE u = 'USER_ID'\"", 'psql "$DATABASE_URL"')
+    body = block("psql -c \"SELECT 1 FROM t WHERE u = 'USER_ID'\"", 'psql "$DATABASE_URL" -c "select 1"')
     assert {f.code for f in findings(body)} == {"GD001", "GD002"}
     assert findings(md("---", "variables: USER_ID, DATABASE_URL", "---") + body) == []
 
 
 def test_bound_argument_silences_gd001_and_gd002_for_those_names_only() -> None:
-    body = block("psql -c \"SELECT 1 FROM t WHERE u = 'USER_ID'\"", 'psql "$DATABASE_URL"', "echo $OTHER")
+    body = block("psql -c \"SELECT 1 FROM t WHERE u = 'USER_ID'\"", 'psql "$DATABASE_URL" -c "select 1"',
+                 "echo $OTHER")
     result = findings(body, bound=["USER_ID", "DATABASE_URL"])
     assert [(f.code, f.severity, f.location.line) for f in result] == [("GD002", LintLevel.WARNING, 8)]
     assert "$OTHER" in result[0].message

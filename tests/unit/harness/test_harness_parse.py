@@ -386,14 +386,17 @@ def test_bold_text_without_a_colon_is_not_a_label() -> None:
 # --- code blocks that do not run, HTML -----------------------------------------------------------------------------
 
 
-def test_block_without_a_language_is_shown_but_not_executable() -> None:
+def test_block_without_a_language_runs_when_it_holds_commands() -> None:
+    """Teams leave fences unlabelled: one holding commands is read as shell, one holding output is not."""
     path = corpus("html_and_plain.md")
     runbook = parse_runbook(path)
     plain = step_with(runbook, "curl -s localhost:8080/status\n")
     assert plain.language == ""
-    assert not plain.executable
-    assert plain.segments == ()
+    assert plain.executable
+    assert [s.code for s in plain.segments] == ["curl -s localhost:8080/status"]
     assert plain.location.line == line_of(path, "```", 3)
+    output = parse_text(md("## Diagnosis", "```", "HTTP/1.1 200 OK", "Content-Type: text/plain", "```")).steps()[0]
+    assert not output.executable
     text = step_with(runbook, "HTTP/1.1 200 OK")
     assert (text.language, text.executable) == ("text", False)
 
@@ -405,7 +408,8 @@ def test_html_comments_are_ignored_even_when_they_hold_a_fence() -> None:
     assert runbook.problems == ()
     assert [s.anchor for s in runbook.sections] == ["comments-and-plain-blocks", "proxy-errors"]
     executable = [s for s in runbook.steps() if s.executable]
-    assert [(s.phase, s.location.line) for s in executable] == [(Phase.DIAGNOSE, line_of(path, "```bash", 2))]
+    assert [(s.phase, s.location.line) for s in executable] == [
+        (Phase.DIAGNOSE, line_of(path, "```", 3)), (Phase.DIAGNOSE, line_of(path, "```bash", 2))]
 
 
 def test_indented_code_block_is_a_not_executed_note() -> None:
@@ -498,7 +502,7 @@ def test_attributes_on_a_block_that_never_runs_are_gd031() -> None:
 def test_attribute_list_without_a_language() -> None:
     runbook = parse_text(md("## S", "", "```{phase=fix}", "echo hi", "```"))
     step = only_step(runbook)
-    assert (step.language, step.executable) == ("", False)
+    assert (step.language, step.executable, step.phase) == ("", True, Phase.FIX)  # it holds a command
 
 
 # --- front matter -------------------------------------------------------------------------------------------------
