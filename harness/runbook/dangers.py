@@ -237,7 +237,8 @@ def _docker_data_loss(text: str) -> bool:
     for words in _calls(text, "docker"):
         group, rest = _subcommand(words, _DOCKER_VALUED)
         action, after = _subcommand(rest, _DOCKER_VALUED)
-        if group in ("system", "volume", "image", "container", "network", "builder") and action == "prune":
+        # Build cache and unused networks come back by themselves: not data loss.
+        if group in ("system", "volume", "image", "container") and action == "prune":
             return True
         if group == "volume" and action in ("rm", "remove"):
             return True
@@ -378,8 +379,16 @@ def _split(text: str) -> list[str]:
     return [plain] if plain else []
 
 
+# A command run by another: `ssh host '...'`, `bash -c "..."`, `su - app -c '...'`, `sudo sh -c '...'`.
+_INNER = re.compile(r"""(?:\bssh\s[^'"|;&]*?|\b(?:ba|z|k|da)?sh\s+-\w*c\s+|\bsu\s[^'"|;&]*?-c\s+)(['"])(.+?)\1""")
+
+
 def _parts(text: str) -> list[str]:
-    return [_blank_printed(part) for part in _split(text)]
+    """The parts of a command line, and the parts of the commands it hands to ssh or `sh -c`."""
+    parts = [_blank_printed(part) for part in _split(text)]
+    for inner in _INNER.finditer(text):
+        parts.extend(_blank_printed(part) for part in _split(inner.group(2)))
+    return parts
 
 
 def _snippet(text: str) -> str:

@@ -37,8 +37,8 @@ from dataclasses import dataclass, replace
 from harness.runbook.dangers import HazardKind, dangers, hazards
 from harness.runbook.match import ExpectationError, mode_of
 from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
-from harness.runbook.shell import BlockReading, read_block
-from harness.runbook.variables import block_assigned_names, block_holes
+from harness.runbook.shell import BlockKind, BlockReading, read_block
+from harness.runbook.variables import Hole, block_assigned_names, block_holes, holes
 
 NAMES = {
     "GD001": "unbound-placeholder", "GD002": "unbound-variable", "GD003": "variable-from-other-block",
@@ -198,6 +198,14 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "\u2026"
 
 
+def _holes(step: Step, reading: BlockReading) -> list[Hole]:
+    """Every line's variables and placeholders; a Windows block's placeholders too (its commands are
+    not read as shell, but `<PID>` there still has to be filled in)."""
+    if reading.kind is BlockKind.WINDOWS:
+        return [h for h in holes(step.text or step.code, every_line=True) if h.kind == "placeholder"]
+    return block_holes(reading, every_line=True)
+
+
 def _lineage(runbook: Runbook, anchor: str) -> list[str]:
     chain = []
     current: str | None = anchor
@@ -220,7 +228,7 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], set_in: dict[st
         if step.phase in (Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY):
             add("GD060", f"{step.language or 'plain'} block under {step.phase.value}: shown, never executed",
                 severity=LintLevel.INFO, subject="shown")
-        if not reading.typed():
+        if not reading.typed() and reading.kind is not BlockKind.WINDOWS:
             return out
     elif step.phase is None:
         add("GD061", "shell block under no Diagnosis/Fix/Verification label: not executed in drills "
@@ -231,7 +239,7 @@ def _step_findings(step: Step, hosts: set[str], bound: set[str], set_in: dict[st
     if hosts and step.host and step.host not in hosts and runs:
         add("GD032", f"host {step.host!r} is not one of {', '.join(sorted(hosts))}", severity=LintLevel.ERROR)
     first_code_line = step.location.line + 1
-    for hole in block_holes(reading):
+    for hole in _holes(step, reading):
         at = first_code_line + hole.line
         if hole.name in bound:
             continue

@@ -55,7 +55,7 @@ _EXPECTED = re.compile(r"^#\s*(?P<word>Expected(?:\s+(?:output|result|response|v
 # Prose that states a command's output: `**Expected output:**` (its fence, or code spans after it),
 # "You should see `PONG`." Only what is quoted as code counts: "you should see the pods come back" cannot be compared.
 _PROSE_EXPECTATION = re.compile(r"\b(?:expected(?:\s+(?:output|result|response))?\s*:|"
-                                r"(?:you\s+)?should\s+(?:see|get|return|print|show|output|read)\b|"
+                                r"(?:you\s+)?should\s+(?:see|get|return|print|show|output)\b|"
                                 r"expect\s+to\s+see\b|(?:the\s+)?output\s+should\s+(?:be|contain|look\s+like)\b)",
                                 re.IGNORECASE)
 _CODE_SPAN = re.compile(r"(`+)(?P<code>[^`\n]+?)\1")
@@ -172,7 +172,8 @@ class _Parser:
         self.label: Phase | _NoLabel | None = _NO_LABEL  # a label's phase, until the next label or heading
         self.describing = False  # under **Symptoms**: list items describe the fault; they are no checklist
         self.items: list[_Item] = []  # open list items, outermost first
-        self.last_step: Step | None = None  # the section's latest block (prose expectations attach to it)
+        self.last_step: Step | None = None  # the section's latest runnable block (prose expectations attach to it)
+        self.last_fence: Step | None = None  # the section's latest block of any kind
         self.pending_prose: list[Expectation] = []  # stated before any block of the section: for the next one
         self.pending_output: tuple[int, str] | None = None  # `**Expected output:**`: line, form; the next fence
         # Text after a label (`**Fix**: users must log in again.`) is a manual step, unless the
@@ -344,7 +345,7 @@ class _Parser:
         self.scopes.append((level, refine(self.scope_phase, meant)))
         self.label = _NO_LABEL
         self.describing = describes(title)
-        self.last_step, self.pending_prose, self.pending_output = None, [], None
+        self.last_step, self.last_fence, self.pending_prose, self.pending_output = None, None, [], None
         base = slugify(title)
         anchor, count = base, self.anchor_counts.get(base, 0)
         while anchor in self.used_anchors:  # GitHub: -1, -2 ... never colliding with a real heading
@@ -446,6 +447,7 @@ class _Parser:
             reading=reading,
         )
         section.steps.append(step)
+        self.last_fence = step
         if step.segments:
             self.last_step = step
             for expectation in self.pending_prose:
@@ -462,6 +464,8 @@ class _Parser:
         segments = (*before, replace(last, expectations=(*last.expectations, expectation)))
         updated = replace(step, segments=segments)
         self.current.steps[step.index - 1] = updated
+        if self.last_fence is step:
+            self.last_fence = updated
         self.last_step = updated
         return True
 
@@ -483,8 +487,10 @@ class _Parser:
             return False
         for span in spans:
             expectation = Expectation(ExpectationKind.HEALTHY, span, self.at(at), None, form)
-            if not self._attach(expectation):
+            if self.last_fence is None:  # stated before any block of the section: for the next one
                 self.pending_prose.append(expectation)
+            elif self.last_fence is self.last_step:  # after a runnable block: its expected output
+                self._attach(expectation)
         return True
 
     def _check_closed(self, token: Token, line: int) -> None:

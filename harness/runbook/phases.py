@@ -67,7 +67,7 @@ _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
       "force", "trigger", "add", "grow", "extend", "truncate", "vacuum", "unblock", "re-enable", "enable",
       "roll-back"), Phase.FIX),
     (("verif*", "confirm*", "validat*", "post-check*", "postcheck*", "test", "tests", "testing", "ensure",
-      "make sure", "smoke*", "double-check*", "recheck*", "re-check*", "success*", "after"), Phase.VERIFY),
+      "make sure", "smoke*", "double-check*", "recheck*", "re-check*", "success*"), Phase.VERIFY),
     (("manual*", "notif*", "communicat*", "escalat*", "inform", "contact*", "page", "announce*", "tell",
       "stakeholder*"), Phase.MANUAL),
     (("overview*", "background*", "context*", "cause*", "root", "impact*", "prerequisit*", "requirement*",

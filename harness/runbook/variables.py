@@ -41,7 +41,8 @@ _ASSIGNED = [
     re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b"),
 ]
 _REFERENCE = re.compile(r"\$(?:\{[#!]?([A-Za-z_]\w*)[^}]*\}|([A-Za-z_]\w*))")
-_CAPS_PLACEHOLDER = re.compile(r"(?<![$\w{])((?:[A-Z][A-Z0-9]*_)+ID|PID|YOUR_[A-Z0-9_]+)(?![\w=])")
+# Not after `.`: `w.BLOCKING_TRANSACTION_ID` is a qualified column name, not a value to fill in.
+_CAPS_PLACEHOLDER = re.compile(r"(?<![$\w{.])((?:[A-Z][A-Z0-9]*_)+ID|PID|YOUR_[A-Z0-9_]+)(?![\w=])")
 _ANGLE_PLACEHOLDER = re.compile(r"<([a-z][a-z0-9_-]*)>")
 _EXAMPLE_VALUE = re.compile(r"\b(?:user_)?abc123\w*(?:\.\.\.)?|[\"'][^\"'\s]+\.\.\.[\"']|\byour[-_]?domain\.\w+")
 _ASSIGNMENT = re.compile(r"\b([A-Za-z_]\w*)=([\"']?)([^\"'\s;]*)\2")
@@ -53,8 +54,12 @@ _BRACKET = re.compile(
 _NOT_BRACKET_PLACEHOLDERS = frozenset({"[INFO]", "[WARN]", "[WARNING]", "[ERROR]", "[DEBUG]", "[TRACE]", "[FATAL]",
                                        "[CRITICAL]", "[OK]", "[FAIL]", "[FAILED]", "[PASS]", "[NOTICE]", "[ALERT]"})
 _SECTION_LINE = re.compile(r"\s*\[[^\]]*\]\s*")
+# T-SQL quotes identifiers in brackets: `BACKUP LOG [Billing]`, `FROM [dbo].[Orders]` name things, not blanks.
+_SQL_IDENTIFIER_BEFORE = re.compile(
+    r"(?:\b(?:DATABASE|TABLE|VIEW|INDEX|SCHEMA|LOG|FROM|JOIN|INTO|UPDATE|USE|ON|EXEC|EXECUTE|PROCEDURE|"
+    r"LOGIN|USER|ROLE|TRIGGER|FUNCTION|COLUMN)\s+|\.)$", re.IGNORECASE)
 _EXAMPLE_ID = re.compile(
-    r"(?<![\w-])(?:i|sg|vpc|subnet|ami|vol|snap|eni|igw|nat|rtb|acl|lt|eipalloc)-[0-9a-f]{8}(?:[0-9a-f]{9})?(?![\w-])"
+    r"(?<![\w-])(?:i|sg|vpc|subnet|ami|vol|snap|eni|igw|nat|rtb|acl|lt|eipalloc)-[0-9a-f]{8,17}(?![\w-])"
     r"|(?<![\w-])(?:[A-Za-z0-9]+[_-])?(?:x{3,}|X{3,})(?:-(?:x+|X+))*(?![\w-])"
     r"|(?<![\w-])[0-9]{8}-[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{12}(?![\w-])")
 _EXAMPLE_HOST = re.compile(
@@ -121,10 +126,11 @@ def assigned_names(code: str) -> set[str]:
     return names
 
 
-def holes(code: str) -> list[Hole]:
-    """Variables read but not set in the block, and placeholders, in order of appearance."""
+def holes(code: str, *, every_line: bool = False) -> list[Hole]:
+    """Variables read but not set in the block, and placeholders, in order of appearance: each name
+    once, or (`every_line`) once on every line it appears on, as a linter showing each place needs."""
     found: list[Hole] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str] | tuple[str, str, int]] = set()
     assigned_so_far: set[str] = set()
     for number, line in enumerate(_code_lines(code)):
         # An assignment earlier on the same line counts (`read -r X; echo $X`, `for p in ...; do $p`).
@@ -134,26 +140,29 @@ def holes(code: str) -> list[Hole]:
                 assigned_at.setdefault(m.group(1), m.start(1))
         for match in _REFERENCE.finditer(line):
             name = match.group(1) or match.group(2)
-            if name in STANDARD_VARIABLES or name in assigned_so_far or ("variable", name) in seen:
+            key = ("variable", name, number) if every_line else ("variable", name)
+            if name in STANDARD_VARIABLES or name in assigned_so_far or key in seen:
                 continue
             if name in assigned_at and assigned_at[name] < match.start():
                 continue
-            seen.add(("variable", name))
+            seen.add(key)
             found.append(Hole(name, "variable", number))
         assigned_so_far.update(assigned_at)
     for number, line in enumerate(_raw_lines_without_comments(code)):
-        found.extend(_placeholders(line, number, seen))
+        found.extend(_placeholders(line, number, seen, every_line))
     return sorted(found, key=lambda h: h.line)
 
 
-def _placeholders(line: str, number: int, seen: set[tuple[str, str]]) -> list[Hole]:
-    """The placeholders of one line (comment removed), each name once per block (`seen`)."""
+def _placeholders(line: str, number: int, seen: set[tuple[str, str] | tuple[str, str, int]],
+                  every_line: bool) -> list[Hole]:
+    """The placeholders of one line (comment removed), each name once per block (`seen`), or once per line."""
     found: list[Hole] = []
     taken: list[tuple[int, int]] = []  # spans already reported on this line: no second hole inside one
 
     def add(name: str, example: str, span: tuple[int, int]) -> None:
         taken.append(span)
-        key = ("placeholder", name)
+        key: tuple[str, str] | tuple[str, str, int] = ("placeholder", name, number) if every_line else (
+            "placeholder", name)
         if key not in seen:
             seen.add(key)
             found.append(Hole(name, "placeholder", number, example))
@@ -177,7 +186,9 @@ def _placeholders(line: str, number: int, seen: set[tuple[str, str]]) -> list[Ho
         for match in pattern.finditer(line):
             token = match.group(0)
             if _overlaps(match.span(), taken) or (pattern is _BRACKET and (
-                    token in _NOT_BRACKET_PLACEHOLDERS or _SECTION_LINE.fullmatch(line))):
+                    token in _NOT_BRACKET_PLACEHOLDERS or _SECTION_LINE.fullmatch(line)
+                    or _SQL_IDENTIFIER_BEFORE.search(line, max(0, match.start() - 12), match.start())
+                    or line.startswith(".", match.end()))):
                 continue
             add(token, token, match.span())
     return found
@@ -220,7 +231,7 @@ def bind(code: str, values: Mapping[str, str]) -> str:
     return code
 
 
-def block_holes(reading: BlockReading) -> list[Hole]:
+def block_holes(reading: BlockReading, *, every_line: bool = False) -> list[Hole]:
     """The holes of what a person types in a block read by `harness.runbook.shell.read_block`.
 
     Shell commands (prompts removed, output lines never read) and the bodies of unquoted heredocs
@@ -248,10 +259,11 @@ def block_holes(reading: BlockReading) -> list[Hole]:
         place(data, sql.line, sql.source or (sql.text,))
     for client in reading.client_commands:
         place(data, client.line, client.source or (client.text,))
-    found = holes("\n".join(shell)) + [h for h in holes("\n".join(data)) if h.kind == "placeholder"]
-    unique: dict[tuple[str, str], Hole] = {}
+    found = holes("\n".join(shell), every_line=every_line) + [
+        h for h in holes("\n".join(data), every_line=every_line) if h.kind == "placeholder"]
+    unique: dict[tuple[str, str] | tuple[str, str, int], Hole] = {}
     for hole in sorted(found, key=lambda h: h.line):
-        unique.setdefault((hole.kind, hole.name), hole)
+        unique.setdefault((hole.kind, hole.name, hole.line) if every_line else (hole.kind, hole.name), hole)
     return list(unique.values())
 
 

@@ -237,6 +237,7 @@ def test_commands_with_no_runnable_step_are_a_warning_that_says_why() -> None:
     assert finding.location.line == 5
     assert "1 shell block(s) sit under no Diagnosis, Fix or Verification heading or label" in finding.message
     assert "`Commands to know` (line 3)" in finding.message
+    assert "1 block(s) are sql, which are shown, never run" in finding.message
 
 
 def test_no_nothing_runs_warning_when_a_step_runs() -> None:
