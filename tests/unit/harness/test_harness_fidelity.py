@@ -297,3 +297,58 @@ def _many_runbooks(folder: Path) -> list[Path]:
         path.write_text(text)
         paths.append(path)
     return paths
+
+
+# -- blocks as people paste them ---------------------------------------------------------------------------------
+
+
+def test_a_pasted_session_runs_its_prompt_lines_only_line_for_line() -> None:
+    text = md("## Diagnosis", "```console", "$ systemctl is-active nginx", "active", "# Expected: active",
+              "$ curl -s localhost/health \\", ">   -H 'Accept: json'", '{"status": "ok"}', "```")
+    (step,) = parsed(text).steps()
+    assert step.executable
+    assert step.code.split("\n") == ["systemctl is-active nginx", "", "# Expected: active",
+                                     "curl -s localhost/health \\", "-H 'Accept: json'", "", ""]
+    assert [(s.line, [e.text for e in s.expectations]) for s in step.segments] == [
+        (3, ["active"]), (6, [])]
+    assert step.text.startswith("$ systemctl")  # the block as written stays for people
+
+
+def test_a_redis_session_is_shown_not_run_and_still_checked() -> None:
+    text = md("## Mitigation", "```", "127.0.0.1:6379> slowlog get 10", "(empty array)",
+              "127.0.0.1:6379> FLUSHALL", "OK", "```")
+    (step,) = parsed(text).steps()
+    assert not step.executable
+    assert [line for _, _, line in found(text, "GD010")] == [5]  # not the `>` of the slowlog prompt
+
+
+def test_a_destructive_finding_names_the_command_line_and_shows_it() -> None:
+    text = md("## Fix", "```bash", "# clear the old logs", "rm -rf /var/log/app/old", "```")
+    (finding,) = [f for f in lint(parsed(text)) if f.code == "GD010"]
+    assert finding.location.line == 4
+    assert "`rm -rf /var/log/app/old`" in finding.message
+
+
+@pytest.mark.parametrize(("command", "code"), [
+    ("tail -f /var/log/app.log", "GD050"),
+    ("kubectl exec -it web-0 -- sh", "GD051"),
+    ("sudo nano /etc/php/8.2/fpm/php.ini", "GD052"),
+    ("docker system prune", "GD053"),
+    ("SELECT count(*) FROM jobs;", "GD054"),
+])
+def test_steps_that_cannot_run_unattended_are_warnings_when_a_drill_runs_them(command: str, code: str) -> None:
+    runs = md("## Fix", "```bash", "echo start", command, "```")
+    shown = md("## Background", "```bash", "echo start", command, "```")
+    assert [(severity.value, line) for _, severity, line in found(runs, code)] == [("warning", 4)]
+    assert [(severity.value, line) for _, severity, line in found(shown, code)] == [("info", 4)]
+
+
+def test_sudo_is_a_note_not_a_warning() -> None:
+    assert [(severity.value, line) for _, severity, line in
+            found(md("## Fix", "```bash", "sudo systemctl restart nginx", "```"), "GD055")] == [("info", 3)]
+
+
+def test_near_misses_of_hazards_are_quiet() -> None:
+    text = md("## Fix", "```bash", "tail -n 50 /var/log/app.log", "top -b -n 1 | head", "psql -c 'select 1'",
+              "docker system prune -f", "```")
+    assert [f.code for f in lint(parsed(text)) if f.code.startswith("GD05")] == []
