@@ -135,9 +135,13 @@ def reading_of(step: Step) -> BlockReading:
     return step.reading if step.reading is not None else read_block(step.language, step.text or step.code)
 
 
+_DOCUMENT_WIDE = frozenset({"GD055"})  # said once per runbook: sudo is a habit of the whole document
+
+
 def collapse(findings: Sequence[LintFinding]) -> list[LintFinding]:
-    """Findings of one code and one cause in one section, reported once: the first, with the lines
-    of the others in `also`. Findings without a cause (`subject`) are kept as they are."""
+    """Findings of one code and one cause in one section (for some codes, in the whole runbook),
+    reported once: the first, with the lines of the others in `also`. Findings without a cause
+    (`subject`) are kept as they are."""
     first: dict[tuple[str, str, str], int] = {}
     out: list[LintFinding] = []
     extra: dict[int, list[int]] = {}
@@ -145,14 +149,18 @@ def collapse(findings: Sequence[LintFinding]) -> list[LintFinding]:
         if not finding.subject:
             out.append(finding)
             continue
-        key = (finding.section, finding.code, finding.subject)
+        key = ("" if finding.code in _DOCUMENT_WIDE else finding.section, finding.code, finding.subject)
         if key in first:
             extra[first[key]].append(finding.location.line)
             continue
         first[key] = len(out)
         extra[len(out)] = []
         out.append(finding)
-    return [replace(f, also=tuple(dict.fromkeys(extra[i]))) if extra.get(i) else f for i, f in enumerate(out)]
+    collapsed = []
+    for i, finding in enumerate(out):
+        also = tuple(line for line in dict.fromkeys(extra.get(i, ())) if line != finding.location.line)
+        collapsed.append(replace(finding, also=also) if also else finding)
+    return collapsed
 
 
 def _nothing_runs(runbook: Runbook) -> list[LintFinding]:

@@ -164,6 +164,7 @@ class _Parser:
         self.front_matter, body = self._front_matter(text)
         self.body = body
         self.sections: list[_SectionDraft] = [_SectionDraft("", "(preamble)", 0, 1, None)]
+        self.cursor = self.sections[0]
         self.open_sections: list[_SectionDraft] = []  # the current heading's ancestors, levels increasing
         self.anchor_counts: dict[str, int] = {}
         self.used_anchors: set[str] = set()
@@ -320,7 +321,8 @@ class _Parser:
 
     @property
     def current(self) -> _SectionDraft:
-        return self.sections[-1]
+        """The section that what is read now belongs to."""
+        return self.cursor
 
     def _freeze(self, draft: _SectionDraft) -> Section:
         return Section(draft.anchor, draft.title, draft.level, self.at(draft.line), draft.parent,
@@ -328,7 +330,7 @@ class _Parser:
 
     def _flush_pending(self) -> None:
         if self.pending_manual is not None:
-            self.sections[-1].manual.append(self.pending_manual)
+            self.current.manual.append(self.pending_manual)
             self.pending_manual = None
 
     def _heading(self, token: Token, inline: Token) -> None:
@@ -355,16 +357,19 @@ class _Parser:
         self.used_anchors.add(anchor)
         # `### Diagnosis` under a section is a label, not a new section; `### 2a. Check lag` is a section.
         is_label = not _HEADING_NUMBER.match(title) and len(title.split()) <= 3
-        if (is_phase_name(title) and is_label and level > 1 and self.current.level
-                and level > self.current.level):
-            return
         # The nearest earlier heading of a lower level: a stack, not a scan back (linear in headings).
         while self.open_sections and self.open_sections[-1].level >= level:
             self.open_sections.pop()
+        if is_phase_name(title) and is_label and level > 1 and self.open_sections:
+            # `## Verification` after `### 3. Rebuild the replica`: a part of the section that holds
+            # them both (the document's), not of the last subsection.
+            self.cursor = self.open_sections[-1]
+            return
         parent = self.open_sections[-1].anchor if self.open_sections else None
         draft = _SectionDraft(anchor, title, level, _line(token), parent)
         self.sections.append(draft)
         self.open_sections.append(draft)
+        self.cursor = draft
 
     def _paragraph(self, inline: Token) -> None:
         """A label (`**Fix:**`, `**🚀 Quick Fix:**`, a short line ending in a colon) sets the phase of

@@ -352,3 +352,13 @@ def test_near_misses_of_hazards_are_quiet() -> None:
     text = md("## Fix", "```bash", "tail -n 50 /var/log/app.log", "top -b -n 1 | head", "psql -c 'select 1'",
               "docker system prune -f", "```")
     assert [f.code for f in lint(parsed(text)) if f.code.startswith("GD05")] == []
+
+
+def test_a_phase_heading_after_subsections_belongs_to_the_section_holding_them() -> None:
+    text = md("# Replica lag", "## Resolution", "### 1. Cancel the blocking query", "```bash", "echo cancel", "```",
+              "### 2. Restart the receiver", "```bash", "echo restart", "```", "## Verification", "```bash",
+              "echo verify", "# Expected: verify", "```")
+    runbook = parsed(text)
+    (verify,) = [s for s in runbook.steps() if "echo verify" in s.code]
+    assert (verify.phase, verify.section) == (Phase.VERIFY, "replica-lag")  # not "2-restart-the-receiver"
+    assert found(text, "GD020") == []  # each fix is verified by its document's verification
