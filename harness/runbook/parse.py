@@ -35,7 +35,7 @@ from harness.runbook.model import (
     Segment,
     Step,
 )
-from harness.runbook.phases import NEUTRAL, Meaning, describes, is_phase_name, meaning, refine
+from harness.runbook.phases import NEUTRAL, NO_PHASE, Meaning, describes, is_phase_name, meaning, refine
 from harness.runbook.shell import BlockKind, BlockReading, read_block
 
 KNOWN_ATTRIBUTES = frozenset({"host", "phase", "timeout", "name", "skip", "within", "retry", "destructive"})
@@ -58,6 +58,7 @@ _PROSE_EXPECTATION = re.compile(r"\b(?:expected(?:\s+(?:output|result|response))
                                 r"(?:you\s+)?should\s+(?:see|get|return|print|show|output)\b|"
                                 r"expect\s+to\s+see\b|(?:the\s+)?output\s+should\s+(?:be|contain|look\s+like)\b)",
                                 re.IGNORECASE)
+_LEAD_IN = re.compile(r"\*\*([^*\n]{1,80}?)\*\*")  # a bold phrase opening a paragraph or list item
 _CODE_SPAN = re.compile(r"(`+)(?P<code>[^`\n]+?)\1")
 _HEADING_NUMBER = re.compile(r"^\s*(?:\d+[a-z]?[.)]|[a-z][.)])\s+", re.IGNORECASE)
 _FENCE_CLOSE = re.compile(r"^\s*(`{3,}|~{3,})\s*$")
@@ -137,12 +138,17 @@ def _scalar(text: str) -> str:
     return text.strip().strip("\"'").strip()
 
 
-class _NoLabel:
-    """No label since the last heading: the headings' scope decides the phase."""
+@dataclass(frozen=True)
+class _Scope:
+    """What a heading or a label opened: it holds until a heading of `level` or higher (a label sits
+    half a level below the heading it follows), with the phase under it. `topic`: under a heading
+    that names no phase (Maintenance, Background), where an action's name starts no fix."""
 
-
-_NO_LABEL = _NoLabel()
-
+    level: float
+    phase: Phase | None
+    label: bool = False
+    topic: bool = False
+    from_label: bool = False  # its phase is a label's, carried into this heading
 
 @dataclass
 class _Item:
@@ -168,9 +174,8 @@ class _Parser:
         self.open_sections: list[_SectionDraft] = []  # the current heading's ancestors, levels increasing
         self.anchor_counts: dict[str, int] = {}
         self.used_anchors: set[str] = set()
-        self.scopes: list[tuple[int, Phase | None]] = []  # open headings: level, the phase under it
+        self.scopes: list[_Scope] = []  # open headings and labels, outermost first
         self.headings_seen = 0
-        self.label: Phase | _NoLabel | None = _NO_LABEL  # a label's phase, until the next label or heading
         self.describing = False  # under **Symptoms**: list items describe the fault; they are no checklist
         self.items: list[_Item] = []  # open list items, outermost first
         self.last_step: Step | None = None  # the section's latest runnable block (prose expectations attach to it)
@@ -291,16 +296,18 @@ class _Parser:
 
     @property
     def phase(self) -> Phase | None:
-        """The phase here: the innermost list item's, else the label's, else the headings' scope."""
+        """The phase here: the innermost list item's, else the innermost label's or heading's."""
         if self.items:
             return self.items[-1].phase
-        if not isinstance(self.label, _NoLabel):
-            return self.label
-        return self.scopes[-1][1] if self.scopes else None
+        return self.scopes[-1].phase if self.scopes else None
 
     @property
     def scope_phase(self) -> Phase | None:
-        return self.scopes[-1][1] if self.scopes else None
+        """The phase a label refines: the headings' around it, under any label. A phase a heading only
+        carries from a label above it (`**Diagnosis:**` then `### 1a.`) is not one: the next label
+        replaces it, as labels replace each other."""
+        scopes = [scope for scope in self.scopes if not scope.label]
+        return scopes[-1].phase if scopes and not scopes[-1].from_label else None
 
     def _close_item(self, item: _Item) -> None:
         """A list item with text, no runnable code and a phase is a manual step of that phase."""
@@ -339,13 +346,18 @@ class _Parser:
         self._flush_pending()
         level = int(token.tag[1:])
         title = _plain(inline)
-        while self.scopes and self.scopes[-1][0] >= level:
+        # Close what this heading ends: deeper headings, and labels at its level or deeper. A label
+        # above it (`**Solutions:**` before `### Too many connections`) holds in it.
+        while self.scopes and self.scopes[-1].level >= level:
             self.scopes.pop()
         title_of_document = level == 1 and not self.headings_seen
         self.headings_seen += 1
         meant: Meaning = NEUTRAL if title_of_document else meaning(title)
-        self.scopes.append((level, refine(self.scope_phase, meant)))
-        self.label = _NO_LABEL
+        around = self.scopes[-1] if self.scopes else _Scope(0, None)
+        if around.topic and isinstance(meant, Phase) and not is_phase_name(title):
+            meant = NEUTRAL  # "Rotate admin tokens" under Maintenance is a procedure, not an incident's fix
+        self.scopes.append(_Scope(level, refine(around.phase, meant), topic=meant is NO_PHASE or (
+            meant is NEUTRAL and around.topic), from_label=meant is NEUTRAL and (around.label or around.from_label)))
         self.describing = describes(title)
         self.last_step, self.last_fence, self.pending_prose, self.pending_output = None, None, [], None
         base = slugify(title)
@@ -387,6 +399,9 @@ class _Parser:
             label, rest = match.group(1), match.group(4).strip()
         elif content.endswith(":") and "\n" not in content and len(content.split()) <= 8:
             label, rest = content[:-1], ""
+        elif (lead := _LEAD_IN.match(content)) and (item is not None or lead.group(1).endswith((".", "?", "!"))):
+            # `1. **Identify the hung mount** — run df with a timeout`, `**b) Trim old blocks.** Blocks ...`
+            label, rest = lead.group(1).rstrip(".?! "), ""
         else:
             return
         meant = meaning(_strip_markup(label))
@@ -396,10 +411,15 @@ class _Parser:
         self._flush_pending()
         if meant is not NEUTRAL:
             self.describing = describes(label)
-        self.label = self.phase if meant is NEUTRAL else refine(self.scope_phase, meant)
-        if match and rest and self.label is not None and not rest.endswith(":") and meant is not NEUTRAL:
+        phase = self.phase if meant is NEUTRAL else refine(self.scope_phase, meant)
+        if self.scopes and self.scopes[-1].label:
+            self.scopes.pop()  # the next label replaces the last one
+        heading = self.scopes[-1].level if self.scopes else 0
+        self.scopes.append(_Scope(heading + 0.5, phase, label=True))  # until a heading of its level or higher
+        if (match and rest and phase is not None and not rest.endswith(":") and meant is not NEUTRAL
+                and not self.describing):
             self.pending_manual = ManualStep(self.current.anchor, _strip_markup(rest), self.at(_line(inline)),
-                                             self.label)
+                                             phase)
 
     def _fence(self, token: Token) -> Step | None:
         line = _line(token)

@@ -45,7 +45,7 @@ _FILLER = frozenset({
     "first", "next", "then", "final", "finally", "the", "a", "an", "and", "or", "emergency", "urgent",
     "short-term", "long-term", "short", "long", "term", "possible", "common", "basic", "further", "additional",
     "optional", "recommended", "standard", "safe", "safely", "do", "please", "now", "let's", "lets", "we",
-    "temporarily", "permanently", "carefully", "gracefully", "forcefully", "quick-", "if", "needed",
+    "temporarily", "permanently", "carefully", "gracefully", "forcefully", "quick-", "needed",
 })
 # First meaningful word -> what the label means. A stem ending in `*` matches any word it starts
 # (diagnos* = diagnose, diagnosis, diagnosing); any other is a verb or noun matched as a whole word,
@@ -54,8 +54,8 @@ _FILLER = frozenset({
 _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
     (("diagnos*", "check*", "investigat*", "detect*", "triage*", "identify", "symptom*", "inspect*", "examin*",
       "debug*", "troubleshoot*", "determine", "review", "analy*", "gather", "collect", "assess*", "look",
-      "find", "observ*", "view", "query", "measure", "locate", "spot", "is", "are", "where", "which",
-      "status", "health", "logs", "evidence"), Phase.DIAGNOSE),
+      "find", "observ*", "measure", "locate", "spot", "is", "are", "where", "which", "cause*",
+      "root cause*", "possible cause*", "likely cause*", "common cause*", "why", "health check*"), Phase.DIAGNOSE),
     (("fix*", "resolution*", "resolv*", "solution*", "action*", "remediat*", "mitigat*", "workaround*",
       "recover*", "repair*", "restart", "rollback*", "roll", "revert", "restore", "reset", "reload", "scale",
       "increase", "clear", "free", "apply", "kill", "stop", "start", "disable", "failover", "fail", "rotate",
@@ -65,12 +65,13 @@ _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
       "rerun", "re-run", "recreate", "reroute", "throttle", "rate-limit", "pause", "resume", "kick", "bounce",
       "cycle", "correct", "regenerate", "reissue", "replace", "rollout", "undo", "install", "reinstall",
       "force", "trigger", "add", "grow", "extend", "truncate", "vacuum", "unblock", "re-enable", "enable",
-      "roll-back"), Phase.FIX),
+      "roll-back", "stabil*", "contain*", "buy time", "stop the bleeding", "shed", "failback", "move", "migrate",
+      "relocate", "evacuate"), Phase.FIX),
     (("verif*", "confirm*", "validat*", "post-check*", "postcheck*", "test", "tests", "testing", "ensure",
       "make sure", "smoke*", "double-check*", "recheck*", "re-check*", "success*"), Phase.VERIFY),
     (("manual*", "notif*", "communicat*", "escalat*", "inform", "contact*", "page", "announce*", "tell",
       "stakeholder*"), Phase.MANUAL),
-    (("overview*", "background*", "context*", "cause*", "root", "impact*", "prerequisit*", "requirement*",
+    (("overview*", "background*", "context*", "impact*", "prerequisit*", "requirement*",
       "prevent*", "reference*", "related*", "see", "link*", "summary*", "description*", "about*",
       "introduction*", "owner*", "alert*", "dashboard*", "metric*", "monitoring*", "glossary*", "appendix*",
       "history*", "changelog*", "postmortem*", "post-mortem*", "lesson*", "follow-up*", "follow up", "faq*",
@@ -83,7 +84,8 @@ _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
 # The names of phases as nouns, read as a label's second word ("Detailed diagnosis"); a verb there
 # is not ("Helm's release secrets", "System check failed").
 _PHASE_NOUNS = ("diagnos", "investigat", "triage", "troubleshoot", "fix", "resolution", "solution", "remediat",
-                "mitigat", "workaround", "recover", "rollback", "verif", "validat", "notif", "escalat")
+                "mitigat", "workaround", "recover", "rollback", "verif", "validat", "notif", "escalat", "check",
+                "review", "inspection", "analysis")
 
 
 def _index() -> tuple[tuple[frozenset[str], tuple[str, ...], tuple[str, ...], Meaning], ...]:
@@ -106,10 +108,20 @@ _INDEX = _index()
 
 def _meaning_of(words: list[str]) -> Meaning:
     word, start = words[0], " ".join(words[:4])
+    head = word.split("-")[0]  # `force-unmount` is a force
     for exact, prefixes, phrases, meant in _INDEX:
-        if word in exact or word.startswith(prefixes) or (phrases and start.startswith(phrases)):
+        if word in exact or word.startswith(prefixes) or (phrases and start.startswith(phrases)) or head in exact:
             return meant
     return NEUTRAL
+
+
+_CONDITION = re.compile(r"(?:if|when|once|unless|in case)\b[^,]*,\s*(.+)$", re.IGNORECASE)
+_JOIN = re.compile(r"\s+(?:&|and|\+|/)\s+", re.IGNORECASE)
+# "Check it worked", "Is it fixed?", "Make sure the queue is back": checking the outcome verifies.
+_OUTCOME = re.compile(r"\b(?:worked|works again|fixed|recovered|resolved|is back|are back|back to normal|"
+                      r"healthy again|after the fix)\b")
+# "Confirm the symptom", "Verify the alert is real": confirming the fault diagnoses.
+_FAULT = re.compile(r"\b(?:symptoms?|problem|issue|alert|alarm|incident|fault|outage|impact|it is real|is real)\b")
 
 
 # The names of phases themselves (not the actions in them): a short heading made of one of these
@@ -124,12 +136,14 @@ def is_phase_name(label: str) -> bool:
     return words_of(label).startswith(_PHASE_NAMES) and phase_of_label(label) is not None
 
 
-_DESCRIPTIVE = ("symptom", "sign", "indicator", "what you see", "what users see", "how it looks", "alert")
+_DESCRIPTIVE = ("symptom", "sign", "indicator", "what you see", "what users see", "how it looks", "alert", "cause",
+                "root cause", "possible cause", "likely cause", "common cause", "why")
 
 
 def describes(label: str) -> bool:
-    """Whether the label introduces a description of the fault ("Symptoms"), whose list items are what
-    people see, not actions to take: commands under it diagnose, but its bullets are no checklist."""
+    """Whether the label introduces a description of the fault ("Symptoms", "Cause"), whose text and list
+    items say what people see or why, not actions to take: commands under it diagnose, but its
+    words are no checklist."""
     return words_of(label).startswith(_DESCRIPTIVE)
 
 
@@ -158,12 +172,28 @@ def meaning(label: str) -> Meaning:
         if meant is not NEUTRAL:
             return meant
         label = head
+    # "If still down, check disk space": the action is after the condition.
+    plain = _NUMBERING.sub("", re.sub(r"^[^\w]+", "", label.replace("*", "").strip())).strip()
+    if (condition := _CONDITION.match(plain)) and (meant := meaning(condition.group(1))) is not NEUTRAL:
+        return meant
+    # "Common Causes & Solutions", "Symptoms and Diagnosis": the part that names what to do.
+    parts = _JOIN.split(label)
+    if len(parts) > 1:
+        named = [meaning(part) for part in parts if not describes(part)]
+        acting = [meant for meant in named if isinstance(meant, Phase)]
+        if acting:
+            return acting[0]
     words = words_of(label).split()
     if not words:
         return NEUTRAL
     meant = _meaning_of(words)
     if meant is NEUTRAL and len(words) >= 2 and words[1].startswith(_PHASE_NOUNS):
         meant = _meaning_of(words[1:])
+    text = " ".join(words)
+    if meant in (Phase.DIAGNOSE, Phase.VERIFY, NEUTRAL) and _OUTCOME.search(text):
+        return Phase.VERIFY
+    if meant is Phase.VERIFY and _FAULT.search(text):
+        return Phase.DIAGNOSE
     return meant
 
 

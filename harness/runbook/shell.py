@@ -115,7 +115,10 @@ class BlockReading:
 SHELL_LANGUAGES = frozenset({"bash", "sh", "shell", "zsh", "ksh", "fish", "dash", "ash"})
 SESSION_LANGUAGES = frozenset({"console", "shell-session", "shellsession", "terminal", "sh-session",
                                "bash-session", "session"})
-SQL_LANGUAGES = frozenset({"sql", "psql", "mysql", "plpgsql", "pgsql", "postgresql", "postgres", "sqlite", "tsql"})
+SQL_LANGUAGES = frozenset({"sql", "psql", "mysql", "plpgsql", "pgsql", "postgresql", "postgres", "sqlite", "tsql",
+                           "cql", "hql", "sparksql", "mssql", "mariadb", "clickhouse", "sqlserver", "oracle",
+                           "plsql"})
+CRON_LANGUAGES = frozenset({"cron", "crontab"})
 REDIS_LANGUAGES = frozenset({"redis", "redis-cli"})
 CONFIG_LANGUAGES = frozenset({"yaml", "yml", "json", "jsonc", "json5", "toml", "ini", "conf", "cfg", "nginx",
                               "apacheconf", "hcl", "terraform", "tf", "xml", "properties", "dockerfile",
@@ -194,7 +197,8 @@ def plausible_command(text: str) -> bool:
     if assigns == len(words):
         return assigns > 0
     word = words[assigns]
-    return word in KNOWN_COMMANDS or bool(_PATH_WORD.fullmatch(word))
+    # `mkfs.xfs`, `fsck.ext4`: a known command with a type suffix
+    return word in KNOWN_COMMANDS or word.split(".")[0] in KNOWN_COMMANDS or bool(_PATH_WORD.fullmatch(word))
 
 
 def _language_word(language: str) -> str:
@@ -543,6 +547,8 @@ def read_block(language: str, code: str) -> BlockReading:
             ClientCommand(Client.SQL, text, line, source) for text, line, source in _statements(lines, 0)))
     if word in REDIS_LANGUAGES:
         return _read(BlockKind.REDIS, word, lines, session=True, root_prompts=False, redis_block=True)
+    if word in CRON_LANGUAGES:
+        return BlockReading(BlockKind.CONFIG, word, commands=tuple(_cron_commands(lines)))
     if word in CONFIG_LANGUAGES:
         return BlockReading(BlockKind.CONFIG, word)
     if word in WINDOWS_LANGUAGES:
@@ -562,6 +568,26 @@ def read_block(language: str, code: str) -> BlockReading:
             return _read(BlockKind.SHELL, word, lines, session=False, root_prompts=False)
         return BlockReading(BlockKind.OUTPUT, word)
     return BlockReading(BlockKind.OTHER, word)
+
+
+_CRON_SCHEDULE = re.compile(r"\s*(?:@\w+|(?:\S+\s+){4}\S+)\s+(?P<rest>\S.*)$")
+_CRON_USER = re.compile(r"(?P<user>[a-z_][a-z0-9_-]*)\s+(?P<command>[/~.$].*|\w+\s.*)$")
+
+
+def _cron_commands(lines: list[str]) -> Iterator[CommandLine]:
+    """The command of each crontab line (schedule removed, and the user field of /etc/cron.d
+    lines): never run by a drill, but what cron runs is checked like any command."""
+    for number, line in enumerate(lines):
+        if not line.strip() or line.lstrip().startswith("#") or _ASSIGNMENT.match(line.strip()):
+            continue
+        found = _CRON_SCHEDULE.match(line)
+        if found is None:
+            continue
+        rest = found.group("rest")
+        user = _CRON_USER.match(rest)
+        if user is not None and user.group("user") not in KNOWN_COMMANDS and plausible_command(user.group("command")):
+            rest = user.group("command")
+        yield CommandLine(rest.strip(), number, (rest.strip(),))
 
 
 def _first_content_line(lines: list[str]) -> list[str]:

@@ -6,7 +6,8 @@ the project's public runbook API against it and knows nothing of how the parser 
 
 - phase accuracy: for every block the truth calls runnable (diagnose/fix/verify/manual/none), the
   parsed step whose opening fence is on that line is executable and has that phase (none: no phase);
-- destructive recall and precision: lines of GD010 findings (every line a collapsed finding stands for) against the truth's `destructive` lines;
+- destructive recall and precision: lines of GD010 findings (every line a collapsed finding stands
+  for) against the truth's `destructive` lines;
 - placeholder recall and precision: lines of PLACEHOLDER_CODES findings against `placeholders`;
 - expectation recall and precision: lines of every step's expectations against `expectations`.
 
@@ -81,9 +82,9 @@ class Truth:
     expectations: frozenset[int]
 
 
-def load_truth(runbook: Path) -> Truth:
+def load_truth(runbook: Path, truth_path: Path | None = None) -> Truth:
     """The runbook's truth file, checked against the runbook; raises TruthError naming file:line."""
-    truth_path = runbook.with_suffix(".truth.toml")
+    truth_path = truth_path or runbook.with_suffix(".truth.toml")
     where = _display(truth_path)
     if not truth_path.is_file():
         raise TruthError([f"{_display(runbook)}:1: no truth file {truth_path.name}"])
@@ -148,19 +149,35 @@ def runbooks(corpus: Path = CORPUS) -> list[Path]:
     return sorted(corpus.glob("*.md"))
 
 
+REPOSITORY = Path(__file__).resolve().parents[2]
+_SEED = re.compile(r"#\s*Seed:\s*(\S+)")
+
+
+def seeded(corpus: Path) -> list[tuple[Path, Path]]:
+    """Truth files of runbooks kept outside the repository (`# Seed: ../shared/seeds/X.md` on their
+    first line, relative to the repository), with the runbook each describes."""
+    pairs = []
+    for truth in sorted(corpus.glob("*.truth.toml")):
+        first = truth.read_text(encoding="utf-8").split("\n", 1)[0]
+        if found := _SEED.match(first):
+            pairs.append(((REPOSITORY / found.group(1)).resolve(), truth))
+    return pairs
+
+
 def validate_corpus(corpus: Path = CORPUS) -> list[Truth]:
     """Every runbook's truth; raises TruthError listing every problem of every file."""
     problems: list[str] = []
     truths: list[Truth] = []
     books = runbooks(corpus)
-    if not books:
+    elsewhere = seeded(corpus)
+    if not books and not elsewhere:
         problems.append(f"{_display(corpus)}: no runbooks")
-    for book in books:
+    for book, truth in [(b, None) for b in books] + [(b, t) for b, t in elsewhere if b.is_file()]:
         try:
-            truths.append(load_truth(book))
+            truths.append(load_truth(book, truth))
         except TruthError as exc:
             problems.extend(exc.problems)
-    stems = {b.name.removesuffix(".md") for b in books}
+    stems = {b.name.removesuffix(".md") for b in books} | {t.name.removesuffix(".truth.toml") for _, t in elsewhere}
     for orphan in sorted(corpus.glob("*.truth.toml")):
         if orphan.name.removesuffix(".truth.toml") not in stems:
             problems.append(f"{_display(orphan)}: truth file without a runbook")

@@ -116,11 +116,36 @@ def test_a_phase_ends_at_a_heading_of_its_level_not_at_a_deeper_one() -> None:
     assert phase_of(runbook, "echo sibling") is None
 
 
-def test_a_label_ends_at_the_next_heading_and_the_heading_scope_takes_over() -> None:
-    runbook = parsed(md("## Diagnosis", "**Fix:**", "```bash", "echo fix", "```", "### 2. Lag by partition",
-                        "```bash", "echo back-to-diagnosis", "```"))
-    assert phase_of(runbook, "echo fix") is Phase.FIX
-    assert phase_of(runbook, "echo back-to-diagnosis") is Phase.DIAGNOSE
+def test_a_label_holds_in_deeper_headings_and_ends_at_a_heading_of_its_level() -> None:
+    """`**Solutions:**` before `### Too many connections` introduces the subsections; `## Next` ends it."""
+    runbook = parsed(md("## Database issues", "**Solutions:**", "### Too many connections", "```bash",
+                        "echo under-the-label", "```", "### Slow queries", "```bash", "echo still-under-it", "```",
+                        "## Background", "```bash", "echo label-ended", "```"))
+    assert phase_of(runbook, "echo under-the-label") is Phase.FIX
+    assert phase_of(runbook, "echo still-under-it") is Phase.FIX
+    assert phase_of(runbook, "echo label-ended") is None
+
+
+def test_labels_replace_each_other_in_a_subsection_whose_phase_came_from_a_label() -> None:
+    runbook = parsed(md("## 1. Site down", "**Diagnosis:**", "```bash", "echo d", "```", "### 1a. FPM stopped",
+                        "**Fix:**", "```bash", "echo f", "```", "**Verification:**", "```bash", "echo v",
+                        "# Expected: ok", "```"))
+    assert [phase_of(runbook, f"echo {x}") for x in "dfv"] == [Phase.DIAGNOSE, Phase.FIX, Phase.VERIFY]
+
+
+def test_action_words_under_a_topic_start_no_fix_but_phase_names_do() -> None:
+    runbook = parsed(md("## Maintenance", "### Rotate admin tokens", "```bash", "echo rotate", "```",
+                        "### Fix", "```bash", "echo named-fix", "```"))
+    assert phase_of(runbook, "echo rotate") is None
+    assert phase_of(runbook, "echo named-fix") is Phase.FIX
+
+
+def test_the_action_after_a_condition_or_the_part_that_names_one_decides() -> None:
+    runbook = parsed(md("## Immediate actions", "1. **If still down, check disk space:**", "   ```bash",
+                        "   echo if-check", "   ```", "## Common Causes & Solutions", "```bash", "echo solutions",
+                        "```"))
+    assert phase_of(runbook, "echo if-check") is Phase.DIAGNOSE
+    assert phase_of(runbook, "echo solutions") is Phase.FIX
 
 
 def test_symptom_bullets_describe_the_fault_and_are_no_checklist() -> None:

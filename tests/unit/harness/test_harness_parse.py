@@ -323,7 +323,11 @@ def test_fix_and_verification_labels_in_order(labels: Runbook) -> None:
         ("Investigation", Phase.DIAGNOSE), ("Fix", Phase.FIX), ("Fix (PostgreSQL)", Phase.FIX),
         ("Resolution", Phase.FIX), ("Solutions", Phase.FIX), ("Immediate Actions", Phase.FIX),
         ("Verification", Phase.VERIFY), ("Verify", Phase.VERIFY), ("Diagnosis:", Phase.DIAGNOSE),
-        ("2. Fix", Phase.FIX), ("Symptoms", Phase.DIAGNOSE), ("Cause", None), ("Notes", None),
+        ("2. Fix", Phase.FIX), ("Symptoms", Phase.DIAGNOSE), ("Impact", None), ("Notes", None),
+            ("Root cause (common ones)", Phase.DIAGNOSE), ("Is it fixed?", Phase.VERIFY),
+            ("4. Check it worked", Phase.VERIFY), ("1. Confirm the symptom", Phase.DIAGNOSE),
+            ("Buy time", Phase.FIX), ("Stabilise", Phase.FIX), ("Deleted files still held open", None),
+            ("Detailed diagnosis", Phase.DIAGNOSE),
             ("🚀 Quick Fix:", Phase.FIX), ("✅ Verify", Phase.VERIFY), ("How to fix", Phase.FIX),
             ("Confirm it worked", Phase.VERIFY), ("### 1. Check consumer lag", Phase.DIAGNOSE),
             ("Step 3: Restart the workers", Phase.FIX), ("Investigation Steps", Phase.DIAGNOSE),
@@ -337,7 +341,7 @@ def test_phase_of_label(label: str, phase: Phase | None) -> None:
 
 
 def test_label_that_is_not_a_phase_ends_the_previous_phase(labels: Runbook) -> None:
-    assert _phase_after(labels, 'echo "under cause"') is None  # **Cause**: after **Fix**:
+    assert _phase_after(labels, 'echo "under impact"') is None  # **Impact**: after **Fix**:
 
 
 def test_symptoms_are_how_a_fault_is_detected(labels: Runbook) -> None:
