@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from harness.runbook.dangers import HazardKind, dangers, hazards
 from harness.runbook.match import ExpectationError, mode_of
 from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
+from harness.runbook.parse import collector_paused
 from harness.runbook.shell import BlockKind, BlockReading, read_block
 from harness.runbook.variables import Hole, block_assigned_names, block_holes, holes
 
@@ -104,6 +105,11 @@ def lint(runbook: Runbook, *, hosts: Iterable[str] = (), bound: Iterable[str] = 
     """Findings for a parsed runbook. `hosts`/`bound`: known host names and bound variable names,
     added to those the runbook's front matter declares. Every block that holds commands is checked,
     whatever its phase or fence label; repeated findings collapse per section and cause."""
+    with collector_paused():
+        return _lint(runbook, hosts, bound)
+
+
+def _lint(runbook: Runbook, hosts: Iterable[str], bound: Iterable[str]) -> list[LintFinding]:
     known_hosts = set(hosts) | set(runbook.front_matter.hosts)
     bound_names = set(bound) | set(runbook.front_matter.variables)
     findings = [LintFinding(p.code, p.severity, p.message, p.location) for p in runbook.problems]

@@ -10,8 +10,11 @@ parser cannot use is recorded as a Problem with its line; parsing itself never f
 
 from __future__ import annotations
 
+import gc
 import re
 import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -107,7 +110,22 @@ def read_runbook(path: Path | str) -> str:
 def parse_runbook(path: Path | str, text: str | None = None) -> Runbook:
     """Parse a runbook file (or `text` standing for it). Raises only RunbookReadError."""
     source = read_runbook(path) if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
-    return _Parser(str(path), source).run()
+    with collector_paused():
+        return _Parser(str(path), source).run()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a runbook is read: parsing allocates a token per line
+    and nothing it makes is a cycle, yet each full collection walks every live object again (on a
+    20,000-section runbook a third of the time went there). Restored on every exit."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
