@@ -31,12 +31,12 @@ notes (info) are shown but do not fail it. Codes:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from harness.runbook.dangers import HazardKind, dangers, hazards
 from harness.runbook.match import ExpectationError, mode_of
-from harness.runbook.model import LintLevel, Location, Phase, Runbook, Step
+from harness.runbook.model import LintLevel, Location, Phase, Runbook, Section, Step
 from harness.runbook.parse import collector_paused
 from harness.runbook.shell import BlockKind, BlockReading, read_block
 from harness.runbook.variables import Hole, block_assigned_names, block_holes, holes
@@ -119,13 +119,15 @@ def _lint(runbook: Runbook, hosts: Iterable[str], bound: Iterable[str]) -> list[
     for step in runbook.steps():
         for name in block_assigned_names(reading_of(step)):
             set_in.setdefault(name, step.location)
+    verified_later = _verified_later(runbook)
     # Each section's own verification, counted once (not once per descendant: quadratic).
     verifying = {s.anchor for s in runbook.sections if s.steps_in(Phase.VERIFY)}
-    for section in runbook.sections:
+    for position, section in enumerate(runbook.sections):
         for step in section.steps:
             findings.extend(_step_findings(step, known_hosts, bound_names, set_in))
         if section.steps_in(Phase.FIX):
-            verifies = any(a in verifying for a in _lineage(runbook, section.anchor))
+            verifies = any(a in verifying for a in _lineage(runbook, section.anchor)) or verified_later(
+                section, position)
             if not verifies:
                 findings.append(LintFinding(
                     "GD020", LintLevel.WARNING,
@@ -218,6 +220,25 @@ def _holes(step: Step, reading: BlockReading) -> list[Hole]:
     if reading.kind is BlockKind.WINDOWS:
         return [h for h in holes(step.text or step.code, every_line=True) if h.kind == "placeholder"]
     return block_holes(reading, every_line=True)
+
+
+def _verified_later(runbook: Runbook) -> Callable[[Section, int], bool]:
+    """Whether a later sibling of a section verifies (`### 1. Restart`, `### 2. Scale`, then
+    `### 3. Confirm lag is dropping`): one pass from the end, so linear in sections."""
+    in_subtree: set[str] = set()  # sections that verify, themselves or below
+    last_verifying: dict[str | None, int] = {}  # parent -> position of its last child that verifies
+    for position in range(len(runbook.sections) - 1, -1, -1):
+        section = runbook.sections[position]
+        if section.steps_in(Phase.VERIFY) or section.anchor in in_subtree:
+            in_subtree.add(section.anchor)
+            if section.parent is not None:
+                in_subtree.add(section.parent)
+            last_verifying.setdefault(section.parent, position)
+
+    def verified(section: Section, position: int) -> bool:
+        return last_verifying.get(section.parent, -1) > position
+
+    return verified
 
 
 def _lineage(runbook: Runbook, anchor: str) -> list[str]:

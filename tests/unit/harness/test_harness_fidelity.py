@@ -387,3 +387,10 @@ def test_a_phase_heading_after_subsections_belongs_to_the_section_holding_them()
     (verify,) = [s for s in runbook.steps() if "echo verify" in s.code]
     assert (verify.phase, verify.section) == (Phase.VERIFY, "replica-lag")  # not "2-restart-the-receiver"
     assert found(text, "GD020") == []  # each fix is verified by its document's verification
+
+
+def test_a_fix_is_verified_by_a_later_sibling_section_but_not_an_earlier_one() -> None:
+    text = md("# Kafka lag", "## Mitigation", "### 1. Scale up", "```bash", "echo scale", "```",
+              "### 2. Confirm lag is dropping", "```bash", "echo lag", "# Expected: 0", "```",
+              "### 3. Skip the backlog", "```bash", "echo skip", "```")
+    assert [line for _, _, line in found(text, "GD020")] == [12]  # only the fix after the verification
