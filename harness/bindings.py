@@ -308,7 +308,7 @@ class _Loader:
         known = {s.anchor: s for s in self.runbook.sections if s.anchor}
         target = known.get(anchor.lstrip("#"))
         if target is None:
-            close = [a for a in known if a.split("-")[0] == anchor.lstrip("#").split("-")[0]][:5]
+            close = [a for a in known if a.startswith(anchor.lstrip("#").split("-")[0] or "\0")][:5]
             hint = f"; did you mean {', '.join('#' + a for a in close)}?" if close else ""
             self.problem(f"unknown section anchor #{anchor.lstrip('#')} in {self.runbook.path}{hint} "
                          f"(`gameday lint {self.runbook.path}` lists the sections)", *where)
