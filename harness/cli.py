@@ -172,6 +172,7 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
 def cmd_list(args: argparse.Namespace) -> int:
     """A heading per system, then its scenarios by key, each with its drill plan (checked: a
     scenario whose plan is wrong is refused here as in a run)."""
+    from harness.coverage import coverage_of
     from harness.gameday import make_plans
     from harness.plan import shown
     from harness.systems import systems_of
@@ -180,7 +181,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         if number:
             print()
         print(f"{system.name} ({len(system.scenarios)} scenario(s); stack {', '.join(map(shown, system.stacks))})")
-        for plan in make_plans(system.scenarios):
+        plans = make_plans(system.scenarios)
+        for plan in plans:
             s = plan.scenario
             steps = ", ".join(f"{len(steps)} {phase} ({', '.join(dict.fromkeys(p.host for p in steps))})"
                               for phase, steps in (("diagnose", plan.diagnosis), ("fix", plan.fixes),
@@ -189,6 +191,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                   f"{s.runbook.name}#{s.section}")
             print(f"  {'':<32} {s.title}")
             print(f"  {'':<32} steps: {steps or 'none'}; manual: {len(plan.manual)}")
+        for covered in coverage_of(plans):
+            print(f"  runbook {shown(covered.runbook)}: {covered}")
+            if covered.not_drilled:
+                print(f"  {'':<32} not drilled: {', '.join('#' + a for a in covered.not_drilled)}")
     return EXIT_OK
 
 

@@ -254,3 +254,22 @@ def test_the_chatkit_seed_bindings_plan_the_five_scenarios_without_docker() -> N
                                                             ("6a-database-server-down[1]", "db")]
     sections = {s.anchor: s for s in plan.record.sections}
     assert sections["6a-database-server-down"].blocks[0].state_changes == (397,)
+
+
+def test_coverage_counts_drilled_sections_among_those_with_commands(system: Any) -> None:
+    from harness.coverage import coverage_of
+
+    plan = plan_grade(*system)
+    (covered,) = coverage_of([p for _, p in plan.drills])
+    assert covered.with_commands == ("1-flag-trouble", "1a-flag-set", "1b-flag-stuck", "1c-flag-looked-at",
+                                     "2-not-drilled")
+    assert covered.not_drilled == ("2-not-drilled",)
+    assert str(covered) == "4/5 sections with commands drilled"
+
+
+def test_list_shows_each_runbooks_coverage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--root", str(ROOT), "--system", "chatkit"]) == 0
+    out = capsys.readouterr().out
+    (line,) = [x for x in out.splitlines() if x.startswith("  runbook stack/chatkit/RUNBOOK.md: ")]
+    assert line.endswith("sections with commands drilled")
+    assert "not drilled: #" in out
