@@ -19,6 +19,7 @@ from pathlib import Path
 
 from harness import __version__
 from harness.bindings import Applied, Bindings, apply_bindings, load_bindings, rebound
+from harness.coverage import coverage_of
 from harness.errors import BadInput
 from harness.gameday import Gameday, GamedayResult, Progress, StackPool
 from harness.journal import (
@@ -29,6 +30,7 @@ from harness.journal import (
     GradedBlock,
     GradedSection,
     GradeStarted,
+    RunbookCovered,
 )
 from harness.plan import DrillPlan, build_plan
 from harness.runbook.lint import LintFinding, lint
@@ -151,6 +153,8 @@ def run_grade(grade: GradePlan, folder: Path, *, progress: Progress = log.info,
         journal = gameday.journal
         journal.write(GamedayStarted(run_id, grade.scenarios, __version__))
         journal.write(grade.record)
+        for covered in coverage_of([plan for _, plan in grade.drills]):
+            journal.write(RunbookCovered(covered.runbook, covered.with_commands, covered.drilled))
         queue: Iterator[tuple[str, DrillPlan]] = iter(grade.drills)
         upcoming: list[tuple[str, DrillPlan] | None] = [next(queue, None)]
 

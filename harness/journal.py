@@ -199,6 +199,16 @@ class GamedayFinished:
 
 
 @dataclass(frozen=True)
+class RunbookCovered:
+    """Which sections of a runbook the gameday's drills reach (harness.coverage), written at its start."""
+
+    runbook: str
+    with_commands: tuple[str, ...]  # anchors of sections holding blocks with commands
+    drilled: tuple[str, ...]  # anchors of sections the drills reach
+    at: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True)
 class GradedBlock:
     """A code block of a graded runbook, as its drills run it (bindings applied)."""
 
@@ -240,7 +250,8 @@ class GradeStarted:
 
 
 Event = (GamedayStarted | DrillStarted | PhaseStarted | StepRecorded | FaultRecorded | ProbeTransition | Series
-         | ManualChecklist | FindingRecorded | DrillFinished | DrillTimed | GamedayFinished | GradeStarted)
+         | ManualChecklist | FindingRecorded | DrillFinished | DrillTimed | GamedayFinished | GradeStarted
+         | RunbookCovered)
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
 
 

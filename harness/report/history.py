@@ -225,6 +225,7 @@ def render_index(reports_root: Path) -> str:
         rows=_rows(entries),
         trends=trends(entries),
         sections=verified_sections(drills),
+        coverage=tuple({c.runbook: c for _, view in entries for c in view.coverage}.values()),
         drills=len(drills),
     )
 

@@ -273,3 +273,30 @@ def test_list_shows_each_runbooks_coverage(capsys: pytest.CaptureFixture[str]) -
     (line,) = [x for x in out.splitlines() if x.startswith("  runbook stack/chatkit/RUNBOOK.md: ")]
     assert line.endswith("sections with commands drilled")
     assert "not drilled: #" in out
+
+
+def test_the_gameday_report_and_the_history_index_show_coverage(system: Any, tmp_path: Path) -> None:
+    from harness.report.history import write_index
+    from harness.report.output import mark_reports_root
+
+    journal = grade(system, tmp_path / "reports" / "grade-1")
+    report = (journal.parent / "report.html").read_text()
+    assert "Runbook coverage" in report
+    assert "<code>#2-not-drilled</code>" in report
+    mark_reports_root(tmp_path / "reports")
+    index = write_index(tmp_path / "reports").read_text()
+    assert "Runbook coverage" in index
+    assert "<code>#2-not-drilled</code>" in index
+
+
+def test_a_gameday_journals_the_coverage_of_its_runbooks(system: Any, tmp_path: Path) -> None:
+    from harness.gameday import Gameday
+    from harness.journal import RunbookCovered
+
+    runbook, _, scenarios = system
+    aimed = [s.with_runbook(runbook, "1a-flag-set") for s in scenarios[:1]]
+    with Gameday(tmp_path / "journal.jsonl", aimed, pool=cast(StackPool, FakeStackPool(make_stack))) as gameday:
+        gameday.write_coverage()
+    (covered,) = [e for e in read_journal(tmp_path / "journal.jsonl") if isinstance(e, RunbookCovered)]
+    assert covered.drilled == ("1-flag-trouble", "1a-flag-set")
+    assert covered.with_commands[-1] == "2-not-drilled"
