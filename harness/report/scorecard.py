@@ -214,7 +214,8 @@ def build_scorecard(record: GradeStarted, view: GamedayView) -> Scorecard:
                 unjudged.add(anchor)
                 continue
             home = owner.get(f.step, anchor)
-            finding = ScoreFinding(f.kind, identity, f.step, f.message, f.location, f.expected, f.seen)
+            where = f.location or (f"{record.runbook}:{blocks[f.step].line}" if f.step in blocks else "")
+            finding = ScoreFinding(f.kind, identity, f.step, f.message, where, f.expected, f.seen)
             findings.setdefault(home, []).append(finding)
             if home != anchor:
                 findings.setdefault(anchor, []).append(finding)
@@ -301,7 +302,7 @@ def render_scorecard_markdown(card: Scorecard) -> str:
            f"Bindings: `{card.bindings}`. Reproduce: `gameday grade {card.runbook} --bindings {card.bindings}`", ""]
     if card.problems:
         out += ["**The journal does not add up:**", "", *(f"- {_cell(p)}" for p in card.problems), ""]
-    out += ["| section | line | verdict | drilled by | blocks (commands / run) | findings | lint |",
+    out += ["| section | line | verdict | drilled by | blocks with commands / runnable | findings | lint |",
             "| --- | --- | --- | --- | --- | --- | --- |"]
     for r in card.rows:
         kinds = ", ".join(dict.fromkeys(f"`{f.kind}`" for f in r.findings)) or "—"

@@ -300,3 +300,30 @@ def test_a_gameday_journals_the_coverage_of_its_runbooks(system: Any, tmp_path: 
     (covered,) = [e for e in read_journal(tmp_path / "journal.jsonl") if isinstance(e, RunbookCovered)]
     assert covered.drilled == ("1-flag-trouble", "1a-flag-set")
     assert covered.with_commands[-1] == "2-not-drilled"
+
+
+# The ChatKit seed runbook graded on real Docker (tests/integration/test_grade_seed.py makes a new one):
+# its journal, kept, renders the same scorecard without Docker.
+SEED_JOURNAL = ROOT / "tests" / "unit" / "harness" / "report_fixtures" / "grade-chatkit-seed.jsonl"
+SEED_VERDICTS = {
+    "1-service-wont-start": "held", "1a-missing-secret_key": "failed", "3-rate-limit-complaints": "held",
+    "3b-botabuse-detection": "failed", "4-suspected-token-leakage": "held", "4a-tokens-in-logs-critical": "failed",
+    "6-database-connectivity-issues": "held", "6a-database-server-down": "failed",
+    "6b-connection-pool-exhausted": "failed",
+}
+
+
+def test_the_seed_scorecard_renders_from_its_real_journal_without_docker(tmp_path: Path) -> None:
+    written, _ = render_reports([SEED_JOURNAL], tmp_path, claim_root=False)
+    assert tmp_path / SCORECARD_JSON in written
+    data = json.loads((tmp_path / SCORECARD_JSON).read_text())
+    assert {s["anchor"]: s["verdict"] for s in data["sections"] if s["verdict"] != "not-drilled"} == SEED_VERDICTS
+    assert data["headline"]["sections_with_commands"] == 21
+    assert data["headline"]["sections_with_commands_drilled"] == 9
+    assert data["headline"]["sections_held"] == 4
+    sections = {s["anchor"]: s for s in data["sections"]}
+    secret = {f["kind"]: f for f in sections["1a-missing-secret_key"]["findings"]}
+    assert secret["fix-failed"]["location"].endswith("OPS_RUNBOOK.chatkit.md:55")  # the export-then-restart fix
+    side = [f for f in sections["6a-database-server-down"]["findings"] if f["kind"] == "diagnosis-side-effect"]
+    assert side[0]["location"].endswith("OPS_RUNBOOK.chatkit.md:397")
+    assert side[0]["seen"] == "systemctl start postgresql"
