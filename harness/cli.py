@@ -448,7 +448,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the bindings file (default: RUNBOOK's name with .bindings.toml, beside it)")
     p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
                    help=f"where the grade folder goes (default: {DEFAULT_REPORTS})")
-    systems_args(p, "unused: bindings name scenarios by key")
+    p.add_argument("--root", type=Path, metavar="DIR", default=None,
+                   help=f"project folder whose scenarios/<system>/ packages hold the scenarios the bindings name "
+                        f"(default: ${ROOT_ENV}, else the current folder)")
+    p.add_argument("--scenarios", metavar="MODULES", default=DEFAULT_SCENARIOS,
+                   help=f"modules that register scenarios, comma-separated (default: {DEFAULT_SCENARIOS})")
     p.set_defaults(func=cmd_grade)
     p = sub.add_parser("report", help="re-render a gameday's reports from its journal (no Docker needed)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
