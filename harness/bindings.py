@@ -215,6 +215,7 @@ class _Loader:
         self.keys = sorted(s.key for s in scenarios)
         self.hosts_of = {k: set(v) for k, v in hosts_of.items()}
         self.problems: list[tuple[int | None, str]] = []
+        self.file_scenarios: list[str] = []
 
     def problem(self, message: str, *where: str) -> None:
         self.problems.append((self.lines.of(*where), message))
@@ -246,15 +247,20 @@ class _Loader:
         return {}
 
     def host(self, value: object, what: str, scenarios: Sequence[str], *where: str) -> str | None:
+        """A host of the stack of each of `scenarios` (the section's); with none (a section no scenario
+        drills, the file-wide keys), a host of the stack of some scenario the file binds, else of any."""
         host = self.text(value, what, *where)
         if host is None:
             return None
-        stacks = [self.hosts_of[k] for k in scenarios if k in self.hosts_of] or list(self.hosts_of.values())
-        for known in stacks:
-            if host not in known:
-                self.problem(f"{what}: unknown host {host!r} (hosts: {', '.join(sorted(known - {LOCAL_HOST}))}, "
-                             f"{LOCAL_HOST})", *where)
-                return None
+        own = [self.hosts_of[k] for k in scenarios if k in self.hosts_of]
+        wanted = own or [self.hosts_of[k] for k in self.file_scenarios if k in self.hosts_of] \
+            or list(self.hosts_of.values())
+        missing = [known for known in wanted if host not in known]
+        if (own and missing) or (not own and len(missing) == len(wanted) and wanted):
+            known = missing[0]
+            self.problem(f"{what}: unknown host {host!r} (hosts: {', '.join(sorted(known - {LOCAL_HOST}))}, "
+                         f"{LOCAL_HOST})", *where)
+            return None
         return host
 
     def placeholders(self, value: object, *where: str) -> tuple[tuple[str, str], ...]:
@@ -268,6 +274,7 @@ class _Loader:
 
     def load(self, data: Mapping[str, Any]) -> Bindings:
         self.keys_of(data, TOP_KEYS, "bindings")
+        self.file_scenarios = self.named_anywhere(data)
         bound: list[str] = []
         sections = []
         for anchor, body in self.table(data.get("sections", {}), "sections", "sections").items():
@@ -300,6 +307,20 @@ class _Loader:
         if self.problems:
             raise BindingsError(self.path, sorted(self.problems, key=lambda p: (p[0] or 0)))
         return Bindings(str(self.path), default_host, placeholders, tuple(patterns), tuple(sections))
+
+    def named_anywhere(self, data: Mapping[str, Any]) -> list[str]:
+        """The keys of the scenarios any section names (those that are known), before checking anything."""
+        named = []
+        sections = data.get("sections")
+        for body in sections.values() if isinstance(sections, dict) else ():
+            values = [body.get(k) for k in ("scenario", "scenarios")] if isinstance(body, dict) else []
+            for value in values:
+                for name in [value] if isinstance(value, str) else value if isinstance(value, list) else []:
+                    try:
+                        named.append(find_key(str(name), self.keys))
+                    except BadInput:
+                        continue
+        return named
 
     def section(self, anchor: str, raw: object) -> SectionBinding | None:
         where = ("sections", anchor)

@@ -219,3 +219,17 @@ def test_an_unreadable_bindings_file_is_bad_input(tmp_path: Path, runbook: Runbo
     (tmp_path / "bad.toml").write_bytes(b"\xff\xfe")
     with pytest.raises(BindingsError, match="not UTF-8"):
         load_bindings(tmp_path / "bad.toml", runbook, [shop()], HOSTS)
+
+
+def test_hosts_are_checked_against_the_stacks_the_file_drills(tmp_path: Path, runbook: Runbook) -> None:
+    """Two systems: a host is checked against the stack of the scenarios the section (else the file) names."""
+    other = Scenario("web", "down", "down", Path("web.toml"), Path("RUNBOOK.md"), "x", "P1", 10.0, 60.0, _noop,
+                     Observation(health=lambda stack: lambda: (True, 200, "ok")))
+    hosts = {**HOSTS, "web/down": ("nginx", "local")}
+    path = write(tmp_path, 'default_host = "db"\n[sections."1a-database-down"]\nscenario = "shop/db-down"\n\n'
+                           '[sections."2-not-drilled"]\nhost = "db"\n')
+    bindings = load_bindings(path, runbook, [shop(), other], hosts)
+    assert bindings.default_host == "db"
+    path = write(tmp_path, '[sections."1a-database-down"]\nscenario = "web/down"\nhost = "db"\n')
+    with pytest.raises(BindingsError, match=r":3: section '1a-database-down' host: unknown host 'db' \(hosts: nginx"):
+        load_bindings(path, runbook, [shop(), other], hosts)
