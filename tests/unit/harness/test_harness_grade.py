@@ -327,3 +327,20 @@ def test_the_seed_scorecard_renders_from_its_real_journal_without_docker(tmp_pat
     side = [f for f in sections["6a-database-server-down"]["findings"] if f["kind"] == "diagnosis-side-effect"]
     assert side[0]["location"].endswith("OPS_RUNBOOK.chatkit.md:397")
     assert side[0]["seen"] == "systemctl start postgresql"
+
+
+def test_history_trends_keep_a_graded_runbooks_drills_apart_from_the_scenarios_own() -> None:
+    from harness.journal import DrillFinished, DrillStarted
+    from harness.report.history import trends
+    from harness.report.model import build_view
+    from harness.vocabulary import Priority, Verdict
+
+    def drill(runbook: str, verdict: Verdict) -> list[Any]:
+        return [DrillStarted("d", "shop/db-down", "t", runbook, "s", Priority.P1, 10.0, 60.0, 5, "shop"),
+                DrillFinished("d", "shop/db-down", verdict, (), None, 1.0)]
+
+    own = build_view(drill("/x/stack/shop/RUNBOOK.md", Verdict.PASSED))
+    graded = build_view(drill("../seeds/OPS_RUNBOOK.shop.md", Verdict.FAILED))
+    assert [t.scenario for t in trends([(Path("g1"), own)])] == ["shop/db-down"]
+    named = {t.scenario: [p.verdict for p in t.points] for t in trends([(Path("g1"), own), (Path("g2"), graded)])}
+    assert named == {"shop/db-down (RUNBOOK.md)": ["passed"], "shop/db-down (OPS_RUNBOOK.shop.md)": ["failed"]}
