@@ -46,6 +46,7 @@ examples:
   gameday check --stack my/stack.toml the same for your own stack definition
   gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
   gameday report reports/gameday-X/   re-render a gameday's reports from its journal
+  gameday grade RUNBOOK.md --bindings B.toml   drill a team's runbook as written; a scorecard per section
   gameday shell app                   a fresh stack, and a shell on its app host (during an
                                       exercise: a recorded shell on the exercise's app host)
   gameday train secret-missing        an onboarding exercise: you are paged and fix it (also --random)
@@ -171,6 +172,7 @@ def _selected(args: argparse.Namespace) -> list[Scenario]:
 def cmd_list(args: argparse.Namespace) -> int:
     """A heading per system, then its scenarios by key, each with its drill plan (checked: a
     scenario whose plan is wrong is refused here as in a run)."""
+    from harness.coverage import coverage_of
     from harness.gameday import make_plans
     from harness.plan import shown
     from harness.systems import systems_of
@@ -179,7 +181,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         if number:
             print()
         print(f"{system.name} ({len(system.scenarios)} scenario(s); stack {', '.join(map(shown, system.stacks))})")
-        for plan in make_plans(system.scenarios):
+        plans = make_plans(system.scenarios)
+        for plan in plans:
             s = plan.scenario
             steps = ", ".join(f"{len(steps)} {phase} ({', '.join(dict.fromkeys(p.host for p in steps))})"
                               for phase, steps in (("diagnose", plan.diagnosis), ("fix", plan.fixes),
@@ -188,6 +191,10 @@ def cmd_list(args: argparse.Namespace) -> int:
                   f"{s.runbook.name}#{s.section}")
             print(f"  {'':<32} {s.title}")
             print(f"  {'':<32} steps: {steps or 'none'}; manual: {len(plan.manual)}")
+        for covered in coverage_of(plans):
+            print(f"  runbook {shown(covered.runbook)}: {covered}")
+            if covered.not_drilled:
+                print(f"  {'':<32} not drilled: {', '.join('#' + a for a in covered.not_drilled)}")
     return EXIT_OK
 
 
@@ -234,6 +241,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     print(f"gameday: {passed}/{len(scenarios)} drill(s) passed in {result.seconds:.0f}s")
     print(f"report: {folder / HTML_NAME}  (history: {args.report / 'index.html'})")
     return result.exit_code
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade a runbook as written: every scenario its bindings map to a section, each on a fresh
+    stack; the scorecard beside the gameday reports. Exit 0 when every drilled section held, 1 when
+    one failed, 2 bad input (nothing started), 3 when a drill could not judge its section."""
+    import time as _time
+
+    from harness.grade import default_bindings, plan_grade, run_grade
+    from harness.report import write_reports
+    from harness.report.console import LiveProgress
+    from harness.report.scorecard import SCORECARD_HTML, build_scorecard, grade_record
+    from harness.vocabulary import SectionVerdict
+
+    bindings = args.bindings if args.bindings is not None else default_bindings(args.runbook)
+    grade = plan_grade(args.runbook, bindings, _loaded(args))  # everything checked before anything starts
+    if args.report.exists() and not args.report.is_dir():
+        raise BadInput(f"--report {args.report}: is a file; give a folder for the reports")
+    folder = args.report / _time.strftime("grade-%Y%m%d-%H%M%S")
+    print(f"gameday grade: {args.runbook}: {len(grade.drills)} drill(s); journal in {folder}/journal.jsonl",
+          flush=True)
+    live = LiveProgress()
+    try:
+        result = run_grade(grade, folder, progress=_progress, on_event=live)
+    except KeyboardInterrupt:
+        live.clear()
+        if (folder / "journal.jsonl").is_file():
+            write_reports([folder / "journal.jsonl"], folder)
+            print(f"scorecard of what ran: {folder / SCORECARD_HTML}", file=sys.stderr)
+        raise
+    live.clear()
+    write_reports(result.journals, folder)
+    from harness.report import load_journals, redacted_journals
+    from harness.report.model import build_gameday
+
+    loaded = redacted_journals(load_journals(result.journals), str(folder))
+    record = grade_record(loaded)
+    assert record is not None
+    card = build_scorecard(record, build_gameday(loaded))
+    for row in card.rows:
+        if row.drilled:
+            kinds = ", ".join(dict.fromkeys(str(f.kind) for f in row.findings))
+            print(f"  #{row.anchor:<44} {row.verdict:<11} {kinds}")
+    print(f"gameday grade: {card.verdict}: {card.headline}")
+    print(f"scorecard: {folder / SCORECARD_HTML}")
+    if card.verdict is SectionVerdict.FAILED:
+        return EXIT_FINDINGS
+    return EXIT_OK if card.verdict is SectionVerdict.HELD else result.exit_code or EXIT_FINDINGS
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -381,6 +436,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="take the host names from this stack definition")
     p.add_argument("--bound", metavar="X,Y", help="variable names a scenario binds (besides front matter)")
     p.set_defaults(func=cmd_lint)
+    p = sub.add_parser(
+        "grade", help="grade a runbook as written: drill every section its bindings map a scenario to; a scorecard",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="exit codes: 0 every drilled section held, 1 a drilled section failed, 2 bad input (nothing "
+               "started), 3 a drill could not judge its section\n"
+               "example: gameday grade ../shared/seeds/OPS_RUNBOOK.chatkit.md --bindings "
+               "bindings/OPS_RUNBOOK.chatkit.toml")
+    p.add_argument("runbook", type=Path, metavar="RUNBOOK", help="the markdown runbook, as the team wrote it")
+    p.add_argument("--bindings", type=Path, default=None, metavar="FILE",
+                   help="the bindings file (default: RUNBOOK's name with .bindings.toml, beside it)")
+    p.add_argument("--report", type=Path, default=DEFAULT_REPORTS, metavar="DIR",
+                   help=f"where the grade folder goes (default: {DEFAULT_REPORTS})")
+    p.add_argument("--root", type=Path, metavar="DIR", default=None,
+                   help=f"project folder whose scenarios/<system>/ packages hold the scenarios the bindings name "
+                        f"(default: ${ROOT_ENV}, else the current folder)")
+    p.add_argument("--scenarios", metavar="MODULES", default=DEFAULT_SCENARIOS,
+                   help=f"modules that register scenarios, comma-separated (default: {DEFAULT_SCENARIOS})")
+    p.set_defaults(func=cmd_grade)
     p = sub.add_parser("report", help="re-render a gameday's reports from its journal (no Docker needed)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog="exit codes: 0 every drill passed, 1 a drill did not pass (failed, harness error, "
@@ -437,7 +510,7 @@ def _interrupted(command: object) -> str:
     return "interrupted"
 
 
-FAULT_COMMANDS = frozenset({"cmd_run", "cmd_train"})  # may have a fault injected when interrupted
+FAULT_COMMANDS = frozenset({"cmd_run", "cmd_train", "cmd_grade"})  # may have a fault injected when interrupted
 STACK_COMMANDS = frozenset({"cmd_check", "cmd_shell"})  # bring a stack up, inject nothing
 
 

@@ -30,8 +30,9 @@ from harness.journal import (
     GamedayStarted,
     Journal,
     PhaseStarted,
+    RunbookCovered,
 )
-from harness.plan import DrillPlan, build_plan
+from harness.plan import DrillPlan, build_plan, shown
 from harness.redact import Redactor
 from harness.scenarios import Scenario
 from harness.stack.definition import StackDefinition, load_definition
@@ -225,6 +226,13 @@ class Gameday:
                 self.redactor.add_pattern(pattern)
         return plans
 
+    def write_coverage(self) -> None:
+        """Journal which sections of each runbook the plans reach (the reports show it)."""
+        from harness.coverage import coverage_of
+
+        for covered in coverage_of(self.plans):
+            self.journal.write(RunbookCovered(shown(covered.runbook), covered.with_commands, covered.drilled))
+
     def drill(self, plan: DrillPlan, *, drill_id: str | None = None,
               ahead: Callable[[], Scenario | None] | None = None) -> DrillResult:
         """Take a fresh stack for one drill (then start a spare for what `ahead()` says comes next),
@@ -309,6 +317,7 @@ def run_gameday(scenarios: Sequence[Scenario], report_dir: Path, *, progress: Pr
     with Gameday(report_dir / "journal.jsonl", scenarios, progress=progress, listener=on_event) as gameday:
         journal = gameday.journal
         journal.write(GamedayStarted(run_id, tuple(s.key for s in scenarios), __version__))
+        gameday.write_coverage()
         try:
             gameday.run(Claims(gameday.plans))
         finally:

@@ -198,8 +198,60 @@ class GamedayFinished:
     at: str = field(default_factory=now_iso)
 
 
+@dataclass(frozen=True)
+class RunbookCovered:
+    """Which sections of a runbook the gameday's drills reach (harness.coverage), written at its start."""
+
+    runbook: str
+    with_commands: tuple[str, ...]  # anchors of sections holding blocks with commands
+    drilled: tuple[str, ...]  # anchors of sections the drills reach
+    at: str = field(default_factory=now_iso)
+
+
+@dataclass(frozen=True)
+class GradedBlock:
+    """A code block of a graded runbook, as its drills run it (bindings applied)."""
+
+    ref: str
+    index: int
+    line: int
+    phase: str  # diagnose | fix | verify | manual, or "" when under no phase
+    commands: bool  # it holds commands a shell runs
+    runs: bool  # a drill of its section runs it (commands, a phase, not skipped)
+    host: str
+    skip: str
+    state_changes: tuple[int, ...]  # lines of a diagnosis command that starts, stops or kills (lint GD022)
+
+
+@dataclass(frozen=True)
+class GradedSection:
+    """A section of a graded runbook: what it holds, what lint says of it, what the bindings did."""
+
+    anchor: str
+    title: str
+    line: int
+    level: int
+    parent: str
+    blocks: tuple[GradedBlock, ...]
+    lint: tuple[tuple[str, str, str, int], ...]  # code, severity, message, line
+    bindings: tuple[str, ...]  # what the bindings did to its blocks, in words
+
+
+@dataclass(frozen=True)
+class GradeStarted:
+    """`gameday grade`: a runbook graded as written, its sections, and which drill handles which section."""
+
+    runbook: str
+    bindings: str
+    sections: tuple[GradedSection, ...]
+    drills: tuple[tuple[str, str, str], ...]  # drill id, scenario key, section anchor
+    harness_version: str
+    at: str = field(default_factory=now_iso)
+
+
 Event = (GamedayStarted | DrillStarted | PhaseStarted | StepRecorded | FaultRecorded | ProbeTransition | Series
-         | ManualChecklist | FindingRecorded | DrillFinished | DrillTimed | GamedayFinished)
+         | ManualChecklist | FindingRecorded | DrillFinished | DrillTimed | GamedayFinished | GradeStarted
+         | RunbookCovered)
 EVENT_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in typing.get_args(Event)}
 
 

@@ -142,6 +142,7 @@ def run_parallel(scenarios: Sequence[Scenario], report_dir: Path, jobs: int, *, 
     run_id = secrets.token_hex(6)
     started = time.monotonic()
     journal.write(GamedayStarted(run_id, tuple(s.key for s in scenarios), __version__))
+    gameday.write_coverage()
     lanes: list[Lane] = []
     finished: list[DrillFinished] = []
 

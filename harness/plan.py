@@ -79,12 +79,14 @@ class DrillPlan:
             section = parent
 
 
-def build_plan(scenario: Scenario, definition: StackDefinition) -> DrillPlan:
+def build_plan(scenario: Scenario, definition: StackDefinition, runbook: Runbook | None = None) -> DrillPlan:
     """The scenario's plan on this stack; BadInput (with file and line) for a missing runbook or
-    section, a host the stack does not have, or a placeholder the scenario does not bind."""
-    if not scenario.runbook.is_file():
-        raise BadInput(f"scenario {scenario.key}: runbook {scenario.runbook} does not exist")
-    runbook = parse_runbook(scenario.runbook)
+    section, a host the stack does not have, or a placeholder the scenario does not bind.
+    `runbook`: the scenario's runbook already parsed (and bound: harness.bindings), else read now."""
+    if runbook is None:
+        if not scenario.runbook.is_file():
+            raise BadInput(f"scenario {scenario.key}: runbook {scenario.runbook} does not exist")
+        runbook = parse_runbook(scenario.runbook)
     section = runbook.section(scenario.section)
     default = runbook.front_matter.default_host or definition.default_host
     hosts = set(definition.hosts)

@@ -215,3 +215,41 @@ class Priority(StrEnum):
     def marker(self) -> str:
         """The pytest marker that selects drills of this priority (`-m p0`)."""
         return self.value.lower()
+
+
+class SectionVerdict(StrEnum):
+    """How a runbook section fared when graded (`gameday grade`)."""
+
+    HELD = "held"
+    FAILED = "failed"
+    NOT_JUDGED = "not-judged"
+    NOT_DRILLED = "not-drilled"
+
+    @property
+    def text(self) -> str:
+        return _SECTION_TEXT[self]
+
+
+_SECTION_TEXT = {
+    SectionVerdict.HELD: "held: its steps ran in a drill and did what they say",
+    SectionVerdict.FAILED: "failed: a drill found it does not work as written",
+    SectionVerdict.NOT_JUDGED: "not judged: its drill could not run to its end",
+    SectionVerdict.NOT_DRILLED: "not drilled: no scenario reaches it",
+}
+
+
+class GradeFindingKind(StrEnum):
+    """What grading finds about a section beyond its drill's own findings (read from the journal)."""
+
+    DIAGNOSIS_SIDE_EFFECT = "diagnosis-side-effect"
+    NO_FIX = "no-fix"
+
+    @property
+    def text(self) -> str:
+        return _GRADE_FINDING_TEXT[self]
+
+
+_GRADE_FINDING_TEXT = {
+    GradeFindingKind.DIAGNOSIS_SIDE_EFFECT: "a diagnosis with side effects: looking at the fault changed the system",
+    GradeFindingKind.NO_FIX: "the section has no fix a drill can run: whatever recovered, the runbook did not do it",
+}

@@ -134,16 +134,19 @@ def render_reports(journals: Sequence[Path], folder: Path, *, index: bool = True
         prepare_folder,
         write_all,
     )
+    from harness.report.scorecard import scorecard_outputs
     from harness.report.summary import render_json, render_junit
 
     where = ", ".join(str(j) for j in journals)
     loaded = load_journals(journals)
     redact = render_redactor((e for j in loaded for _, e in j.events), where)
-    view: GamedayView = build_gameday(redacted_journals(loaded, where, redact))
+    redacted = redacted_journals(loaded, where, redact)
+    view: GamedayView = build_gameday(redacted)
     prepare_folder(folder)
     outputs = {HTML_NAME: render_html(view), JSON_NAME: render_json(view), JUNIT_NAME: render_junit(view)}
     for drill, name in zip(view.drills, postmortem_names(view), strict=True):
         outputs[name] = render_postmortem(drill)
+    outputs.update(scorecard_outputs(redacted, view))  # a graded runbook's journal: its scorecard too
     root = folder.resolve().parent
     refresh = index and (is_reports_root(root) or claim_root)
     if refresh and not claim_root:

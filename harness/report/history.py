@@ -188,12 +188,23 @@ def trend_keys(scenarios: Iterable[str]) -> dict[str, str]:
 
 
 def trends(entries: Sequence[tuple[Path, GamedayView]]) -> tuple[Trend, ...]:
-    """One trend per scenario key across gamedays, oldest point first."""
+    """One trend per scenario key across gamedays, oldest point first. A scenario drilled against
+    runbooks of different names (its own, and a team's runbook graded with `gameday grade`) has a
+    trend per runbook, named `key (RUNBOOK.md)`: a graded runbook's drills never blur its own."""
     trend_of = trend_keys(d.scenario for _, view in entries for d in view.drills)
+    runbooks: dict[str, set[str]] = {}
+    for _, view in entries:
+        for drill in view.drills:
+            runbooks.setdefault(trend_of[drill.scenario], set()).add(_runbook_name(drill.runbook))
+
+    def trend_name(scenario: str, runbook: str) -> str:
+        key = trend_of[scenario]
+        return key if len(runbooks[key]) == 1 else f"{key} ({_runbook_name(runbook) or 'no runbook'})"
+
     by_scenario: dict[str, list[TrendPoint]] = {}
     for folder, view in entries:
         for drill in view.drills:
-            by_scenario.setdefault(trend_of[drill.scenario], []).append(TrendPoint(
+            by_scenario.setdefault(trend_name(drill.scenario, drill.runbook), []).append(TrendPoint(
                 folder.name, drill.started_at, drill.drill, drill.verdict,
                 recover_seconds(drill.metrics) if drill.metrics and drill.metrics.recovered else None,
                 drill.recover_budget))
@@ -205,6 +216,10 @@ def trends(entries: Sequence[tuple[Path, GamedayView]]) -> tuple[Trend, ...]:
                          latest=seconds(points[-1].recover, "not recovered"),
                          best=seconds(min(values, default=None)), worst=seconds(max(values, default=None))))
     return tuple(out)
+
+
+def _runbook_name(runbook: str) -> str:
+    return runbook.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _rows(entries: Sequence[tuple[Path, GamedayView]]) -> tuple[GamedayRow, ...]:
@@ -225,6 +240,7 @@ def render_index(reports_root: Path) -> str:
         rows=_rows(entries),
         trends=trends(entries),
         sections=verified_sections(drills),
+        coverage=tuple({c.runbook: c for _, view in entries for c in view.coverage}.values()),
         drills=len(drills),
     )
 

@@ -27,6 +27,7 @@ from harness.journal import (
     ManualChecklist,
     Metrics,
     PhaseStarted,
+    RunbookCovered,
     Series,
     StepRecorded,
 )
@@ -134,6 +135,7 @@ class GamedayView:
     seconds: float
     drills: tuple[DrillView, ...]
     sections: tuple[SectionVerified, ...] = field(default=())
+    coverage: tuple[RunbookCovered, ...] = ()  # per runbook, the last record of the journals
 
     @property
     def passed(self) -> bool:
@@ -181,9 +183,13 @@ def build_gameday(journals: Sequence[JournalEvents]) -> GamedayView:
     run_id, started_at, finished_at, seconds = "", "", "", 0.0
     drills: list[_Drill] = []
     summaries: list[tuple[JournalEvents, int, GamedayFinished]] = []
+    coverage: dict[str, RunbookCovered] = {}
     for journal in journals:
         open_: dict[str, _Drill] = {}
         for line, event in journal.events:
+            if isinstance(event, RunbookCovered):
+                coverage[event.runbook] = bounded(event)
+                continue
             if isinstance(event, GamedayStarted):
                 if not run_id:
                     run_id, started_at = bound(event.run_id), bound(event.at)
@@ -216,7 +222,8 @@ def build_gameday(journals: Sequence[JournalEvents]) -> GamedayView:
         started_at = min((v.started_at for v in views if v.started_at), default="")
     if not finished_at and views:
         finished_at = max((v.finished_at for v in views if v.finished_at), default="")
-    return GamedayView(run_id, started_at, finished_at, seconds, views, verified_sections(views))
+    return GamedayView(run_id, started_at, finished_at, seconds, views, verified_sections(views),
+                       tuple(coverage[k] for k in sorted(coverage)))
 
 
 class _Drill:
