@@ -223,13 +223,17 @@ def _holes(step: Step, reading: BlockReading) -> list[Hole]:
 
 
 def _verified_later(runbook: Runbook) -> Callable[[Section, int], bool]:
-    """Whether a later sibling of a section verifies (`### 1. Restart`, `### 2. Scale`, then
-    `### 3. Confirm lag is dropping`): one pass from the end, so linear in sections."""
-    in_subtree: set[str] = set()  # sections that verify, themselves or below
-    last_verifying: dict[str | None, int] = {}  # parent -> position of its last child that verifies
+    """Whether a later sibling of a section is a verification step (`### 1. Scale up`, `### 2. Restart`,
+    then `### 3. Confirm lag is dropping`): a section that only verifies. A sibling that diagnoses
+    or fixes too is another problem with its own checks (`### 1b.` is not verified by `### 1c.`).
+    One pass from the end, so linear in sections."""
+    in_subtree: set[str] = set()  # sections that only verify, themselves or below
+    last_verifying: dict[str | None, int] = {}  # parent -> position of its last child that only verifies
     for position in range(len(runbook.sections) - 1, -1, -1):
         section = runbook.sections[position]
-        if section.steps_in(Phase.VERIFY) or section.anchor in in_subtree:
+        only_verifies = bool(section.steps_in(Phase.VERIFY)) and not (
+            section.steps_in(Phase.FIX) or section.steps_in(Phase.DIAGNOSE))
+        if only_verifies or section.anchor in in_subtree:
             in_subtree.add(section.anchor)
             if section.parent is not None:
                 in_subtree.add(section.parent)

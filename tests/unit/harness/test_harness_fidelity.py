@@ -394,3 +394,10 @@ def test_a_fix_is_verified_by_a_later_sibling_section_but_not_an_earlier_one() -
               "### 2. Confirm lag is dropping", "```bash", "echo lag", "# Expected: 0", "```",
               "### 3. Skip the backlog", "```bash", "echo skip", "```")
     assert [line for _, _, line in found(text, "GD020")] == [12]  # only the fix after the verification
+
+
+def test_a_later_sibling_that_is_another_problem_does_not_verify_a_fix() -> None:
+    text = md("## 1. Flags", "### 1a. Stuck", "**Fix:**", "```bash", "echo fix", "```", "### 1b. Other",
+              "**Diagnosis:**", "```bash", "echo look", "# Expected: ok", "```", "**Verification:**", "```bash",
+              "echo ok", "# Expected: ok", "```")
+    assert [line for _, _, line in found(text, "GD020")] == [2]
