@@ -265,7 +265,7 @@ class _Reader:
             raise DefinitionError("the environment file is not UTF-8 text", path=path) from None
 
         def expand(value: str, earlier: Mapping[str, str]) -> str:
-            return Interpolator({**values, **earlier}, deferred)(value)
+            return Interpolator({**earlier, **values}, deferred)(value)  # the environment wins, as in Compose
 
         parsed, problems = parse_dotenv(text, expand)
         if problems:
@@ -609,7 +609,7 @@ class _Reader:
                       *where, "dockerfile")
         if not dockerfile.is_file():
             self.fail(f"services.{name}.build.dockerfile: {dockerfile} does not exist", *where, "dockerfile")
-        args = self.key_values(build.get("args"), (*where, "args"))
+        args = self.key_values(build.get("args"), (*where, "args"), from_environ=True)
         base_arg = self.base_arg()
         target = build.get("target", "")
         if not isinstance(target, str):

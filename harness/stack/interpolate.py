@@ -75,7 +75,9 @@ class Interpolator:
             raise InterpolationError(f"`${{` must be followed by a variable name in {text!r} "
                                      "(write $$ for a literal dollar sign)")
         name, i = match.group(0), match.end()
-        if i < len(text) and text[i] == "}":
+        if i >= len(text):
+            raise InterpolationError(f"`${{` is not closed in {text!r}: add the `}}`")
+        if text[i] == "}":
             return self._lookup(name, None, ""), i + 1
         operator = next((op for op in (":-", ":?", ":+", "-", "?", "+") if text.startswith(op, i)), None)
         if operator is None:

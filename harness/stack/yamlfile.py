@@ -142,6 +142,7 @@ def read_yaml(text: str) -> YamlDocument:
     document = YamlDocument(None)
     if node is None:
         return document
+    document.lines[()] = node.start_mark.line + 1
     walker = _Walker(document)
     document.value = walker.value(node, (), 0)
     return document
@@ -185,8 +186,9 @@ class _Walker:
         if tag == BOOL:
             return text.lower() == "true"
         if tag == INT:
-            octal = re.fullmatch(r"[-+]?0[0-7]+", text) is not None  # as Go's YAML (so Compose) reads 0440
-            return YamlInt(int(text, 8) if octal else int(text, 0) if text.startswith(("0o", "0x")) else int(text), text)
+            if re.fullmatch(r"[-+]?0[0-7]+", text):  # octal, as Go's YAML (so Compose) reads a mode of 0440
+                return YamlInt(int(text, 8), text)
+            return YamlInt(int(text, 0) if text.startswith(("0o", "0x")) else int(text), text)
         if tag == FLOAT:
             lowered = text.lower().lstrip("+")
             if lowered in (".inf", "-.inf"):
