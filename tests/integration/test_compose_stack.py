@@ -43,17 +43,32 @@ services:
       interval: 2s
       timeout: 3s
       retries: 20
+      start_period: 1s
     volumes:
       - shared:/srv/shared
 
   migrate:
     image: gameday/chatkit-db:latest
     command: ["bash", "-c", "echo migrated > /srv/shared/migrated"]
+    environment:
+      - MIGRATION=0042
     depends_on:
       db:
         condition: service_healthy
     volumes:
-      - shared:/srv/shared
+      - type: volume
+        source: shared
+        target: /srv/shared
+    healthcheck:
+      disable: true
+    deploy:
+      resources:
+        limits:
+          memory: 64m
+
+  debug:
+    image: gameday/chatkit-db:latest
+    profiles: [debug]
 
   web:
     build:
@@ -91,8 +106,11 @@ services:
     configs:
       - source: motd
         target: /etc/motd
+    secrets:
+      - api-token
     volumes:
       - shared:/srv/shared:ro
+      - ./static:/srv/static:ro
     networks:
       default:
         aliases: [www]
@@ -100,6 +118,10 @@ services:
 configs:
   motd:
     content: "welcome to ${SHOP_NAME:-the shop}\\n"
+
+secrets:
+  api-token:
+    file: ./api-token.txt
 
 volumes:
   shared:
@@ -116,6 +138,10 @@ RUN mkdir -p /srv/www && echo "$GREETING" > /srv/www/index.html
 def write_project(folder: Path, compose: str = TEAM_COMPOSE) -> Path:
     (folder / "web.Dockerfile").write_text(WEB_DOCKERFILE)
     (folder / "web.env").write_text("# web settings\nMODE=development\nLOG_LEVEL=info\n")
+    (folder / ".env").write_text("SHOP_NAME=Corner Shop\n")
+    (folder / "api-token.txt").write_text("tok-from-a-file\n")
+    (folder / "static").mkdir(exist_ok=True)
+    (folder / "static" / "logo.txt").write_text("logo\n")
     path = folder / "compose.yaml"
     path.write_text(compose)
     return path
@@ -177,6 +203,14 @@ def test_every_key_shows_on_the_web_container(team: Stack) -> None:
     assert "www" in aliases
 
 
+def test_the_one_shot_and_the_profile(team: Stack) -> None:
+    migrate = team.container("migrate")
+    assert "MIGRATION=0042" in migrate.attrs["Config"]["Env"]
+    assert migrate.attrs["Config"]["Healthcheck"]["Test"] == ["NONE"]
+    assert migrate.attrs["HostConfig"]["Memory"] == 64 * 1024**2
+    assert [s.name for s in team.definition.services] == ["db", "migrate", "web"]  # debug: profile not enabled
+
+
 def test_the_engine_runs_the_healthcheck_too(team: Stack) -> None:
     from harness.stack.waits import wait_for
 
@@ -187,9 +221,12 @@ def test_the_engine_runs_the_healthcheck_too(team: Stack) -> None:
 def test_the_one_shot_ran_before_web_and_its_volume_is_shared(team: Stack) -> None:
     migrate = team.container("migrate")
     assert (migrate.status, migrate.attrs["State"]["ExitCode"]) == ("exited", 0)
-    result = team.host("web").exec("cat /srv/shared/migrated && cat /etc/motd && touch /srv/shared/x")
-    assert result.stdout.splitlines() == ["migrated", "welcome to the shop"]
+    result = team.host("web").exec("cat /srv/shared/migrated /etc/motd /run/secrets/api-token /srv/static/logo.txt"
+                                   " && touch /srv/shared/x")
+    # .env beside the file gave SHOP_NAME; the secret file and the bind mount are the project's files.
+    assert result.stdout.splitlines() == ["migrated", "welcome to Corner Shop", "tok-from-a-file", "logo"]
     assert not result.ok  # mounted read-only in web
+    assert team.host("web").exec("touch /srv/static/x").exit_code != 0  # a read-only bind
     volume = team.volume_name("shared")
     assert volume.startswith(team.name)
     assert team.client.volumes.get(volume).attrs["Labels"][L.STACK_ID] == team.stack_id
