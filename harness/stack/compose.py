@@ -227,8 +227,8 @@ class _Reader:
             return {k: self.interpolate(v, (*where, k), values, deferred) for k, v in value.items()}
         if isinstance(value, list):
             return [self.interpolate(v, (*where, i), values, deferred) for i, v in enumerate(value)]
-        if not isinstance(value, str) or "$" not in value:
-            return value
+        if not isinstance(value, str) or "$" not in value or where[:2] == (EXTENSION, "redaction"):
+            return value  # redaction patterns are regular expressions: their `$` is an anchor
         allowed = (where[:1] == ("configs",) or where[:1] == ("x-gameday",)
                    or (len(where) > 2 and where[0] == "services" and where[2] in SECRET_PLACES))
         interpolator = Interpolator(values, deferred, lambda message: self.warn(message, *where))

@@ -608,6 +608,11 @@ def test_parse_dotenv_quotes_comments_and_export() -> None:
     assert values == {"A": "1", "B": "x # y", "C": "a\nb", "D": "v", "E": ""}
 
 
+def test_redaction_patterns_are_not_interpolated(tmp_path: Path) -> None:
+    text = "x-gameday: {redaction: ['^tok_[a-z]+$']}\nservices:\n  app:\n    image: x\n"
+    assert load(tmp_path, text).redaction_patterns == ("^tok_[a-z]+$",)
+
+
 def test_keys_are_not_interpolated(tmp_path: Path) -> None:
     definition = one(tmp_path, "    image: x\n    labels: {'$${A}': v}\n")
     assert definition.services[0].labels == (("$${A}", "v"),)
