@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from harness.errors import EXIT_BAD_INPUT, DefinitionError
-from harness.stack.compose import (
+from harness.stack.compose import load_compose
+from harness.stack.compose_service import (
     DEFAULT_TMPFS_BYTES,
     MIN_READINESS_WAIT,
-    load_compose,
     parse_compose_duration,
     parse_compose_size,
 )
