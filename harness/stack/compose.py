@@ -298,7 +298,7 @@ class _Reader(ServiceReader):
             for dep in spec.depends_on:
                 if dep not in by_name:
                     self.fail(f"services.{spec.name} depends on {dep!r}, which is not a service of this file "
-                              f"({', '.join(by_name)})", "services", spec.name, "depends_on", dep)
+                              f"({', '.join(by_name)})", *self.dependency_where(spec.name, dep))
         ordered: list[ServiceSpec] = []
         done: set[str] = set()
         for root in services:  # depth first, with an explicit stack: no recursion limit to reach
@@ -315,8 +315,8 @@ class _Reader(ServiceReader):
                         continue
                     if needed.name in path:
                         cycle = " -> ".join([*path[path.index(needed.name):], needed.name])
-                        self.fail(f"depends_on forms a cycle: {cycle}; break it", "services", spec.name,
-                                  "depends_on", needed.name)
+                        self.fail(f"depends_on forms a cycle: {cycle}; break it",
+                                  *self.dependency_where(spec.name, needed.name))
                     path.append(needed.name)
                     stack.append((needed, 0))
                     continue
@@ -325,3 +325,10 @@ class _Reader(ServiceReader):
                 done.add(spec.name)
                 ordered.append(spec)
         return tuple(ordered)
+
+    def dependency_where(self, service: str, dep: str) -> tuple[str | int, ...]:
+        """The path of `dep` in a service's depends_on, in its list or its mapping form."""
+        raw = (self.doc.value.get("services") or {}).get(service, {}).get("depends_on")
+        if isinstance(raw, list) and dep in raw:
+            return ("services", service, "depends_on", raw.index(dep))
+        return ("services", service, "depends_on", dep)

@@ -518,6 +518,12 @@ def test_a_refused_or_unsupported_key_is_an_error_at_its_line(tmp_path: Path, bo
     assert_at(error(tmp_path, text), text, fragment, words)
 
 
+def test_an_unknown_dependency_is_an_error_at_its_item(tmp_path: Path) -> None:
+    text = "x-gameday: {default_host: a}\nservices:\n  a:\n    image: x\n    depends_on:\n      - b\n" \
+           "      - nothing\n  b:\n    image: x\n"
+    assert_at(error(tmp_path, text), text, "- nothing", "'nothing', which is not a service")
+
+
 def test_an_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
     text = "services:\n  app:\n    image: x\ninclude: [other.yaml]\n"
     assert_at(error(tmp_path, text), text, "include", "one file")
