@@ -54,6 +54,12 @@ class Interpolator:
                 continue
             nxt = text[i + 1] if i + 1 < len(text) else ""
             if nxt == "$":
+                escaped = NAME.match(text, i + 3) if text.startswith("{", i + 2) else None
+                if escaped is not None and escaped.group(0) in self.deferred:
+                    # The stack fills in every ${NAME} of a generated secret: a literal one cannot be kept.
+                    raise InterpolationError(f"`$${{{escaped.group(0)}}}` would still be filled in with the generated "
+                                             f"secret {escaped.group(0)}; for the container's shell, write "
+                                             f"$${escaped.group(0)} (no braces)")
                 parts.append("$")
                 i += 2
             elif nxt == "{":

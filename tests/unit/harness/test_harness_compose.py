@@ -592,6 +592,12 @@ def test_a_generated_secret_is_kept_for_the_stack_to_fill_in_whatever_the_form(t
         (("A", "${S}"), ("B", "${S}"), ("C", "${S}"))
 
 
+def test_a_literal_placeholder_of_a_generated_secret_is_refused_as_ambiguous() -> None:
+    with pytest.raises(InterpolationError, match=re.escape("write $$S (no braces)")):
+        Interpolator({}, deferred={"S"})("echo $${S}")
+    assert Interpolator({}, deferred={"S"})("echo $$S $${OTHER}") == "echo $S ${OTHER}"
+
+
 def test_a_generated_secret_where_it_cannot_be_filled_in_is_an_error(tmp_path: Path) -> None:
     text = "x-gameday: {secrets: {S: 16}}\nservices:\n  app:\n    image: gameday/${S}\n"
     assert_at(error(tmp_path, text), text, "image:", "generated secret S")
