@@ -83,7 +83,7 @@ class ComposeReaderBase:
                    ) -> list[tuple[str, str]]:
         """A mapping (`KEY: value`) or a list (`- KEY=value`); in a list, `- KEY` alone (and, in a
         mapping, `KEY:` with no value) takes KEY from the environment when `from_environ`, else is
-        an error."""
+        an empty value (a label without one)."""
         if raw is None:
             return []
         dotted = ".".join(str(p) for p in where)
@@ -106,7 +106,8 @@ class ComposeReaderBase:
                     continue
                 if from_environ:
                     continue  # Compose leaves a variable the environment does not have unset
-                self.fail(f"{dotted}.{key} has no value", *at)
+                out.append((key, ""))
+                continue
             if isinstance(value, dict | list):
                 self.fail(f"{dotted}.{key} must be a string, a number or a boolean", *at)
             out.append((key, scalar_text(value)))

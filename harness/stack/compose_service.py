@@ -396,6 +396,8 @@ class ServiceReader(ComposeReaderBase):
             except ValueError:
                 known = ", ".join(c.value for c in DependencyCondition)
                 self.fail(f"services.{name}.depends_on.{dep}.condition: {condition!r} is not one of {known}", *where)
+            if body.get("required", True) is False and dep not in self.doc.value.get("services", {}):
+                continue  # an optional dependency the file does not have (Compose's required: false)
             if dep in inactive:
                 if body.get("required", True) is False:
                     continue

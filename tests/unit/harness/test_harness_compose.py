@@ -409,7 +409,13 @@ services:
 
 
 def test_labels_as_a_list(tmp_path: Path) -> None:
-    assert one(tmp_path, "    image: x\n    labels: [a=1, b=two]\n").services[0].labels == (("a", "1"), ("b", "two"))
+    spec = one(tmp_path, "    image: x\n    labels: [a=1, b=two, flag]\n").services[0]
+    assert spec.labels == (("a", "1"), ("b", "two"), ("flag", ""))
+
+
+def test_an_optional_dependency_the_file_lacks_is_skipped(tmp_path: Path) -> None:
+    spec = one(tmp_path, "    image: x\n    depends_on: {cache: {condition: service_started, required: false}}\n")
+    assert spec.services[0].dependencies == ()
 
 
 def test_a_dangerous_capability_is_allowed_when_the_extension_says_so(tmp_path: Path) -> None:
