@@ -3,8 +3,8 @@ bounded texts, atomic writes that never go through a link, the reports-root mark
 
 from __future__ import annotations
 
-import os
 import gc
+import os
 import time
 from pathlib import Path
 
