@@ -1,6 +1,6 @@
 """Benchmark the stack foundation: image check, warm stack up, tear down, image sizes.
 
-Usage: .venv/bin/python bench/bench_stack.py [--runs 3] [--stack stack/chatkit/stack.toml]
+Usage: .venv/bin/python bench/bench_stack.py [--runs 3] [--stack stack/chatkit/compose.yaml]
 Prints a table and writes bench/results/stack.json. Medians over --runs runs.
 `warm_stack()` is also the "stack" section of bench_all.py.
 """
@@ -21,7 +21,7 @@ from harness.stack.images import ensure_stack_images
 from harness.stack.launch import prepare
 from harness.stack.stack import Stack
 
-DEFAULT_STACK = Path("stack/chatkit/stack.toml")
+DEFAULT_STACK = Path("stack/chatkit/compose.yaml")
 HEALTH_TIMEOUT = 5.0
 
 

@@ -43,7 +43,7 @@ examples:
   gameday list                        scenarios by system, and the runbook sections they drill
   gameday build                       make every system's images (only what changed)
   gameday check                       bring the system's stack up, show its health, tear it down
-  gameday check --stack my/stack.toml the same for your own stack definition
+  gameday check --stack compose.yaml  the same for your own stack (a Compose file, or the TOML format)
   gameday lint RUNBOOK.md             check a runbook without Docker (exit 1 on findings)
   gameday report reports/gameday-X/   re-render a gameday's reports from its journal
   gameday shell app                   a fresh stack, and a shell on its app host (during an
@@ -87,6 +87,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     definitions = [load_definition(path) for path in _stacks(args)]  # every one read before any build
     client = docker_client()
     for definition in definitions:
+        for warning in definition.warnings:
+            _progress(f"warning: {warning}")
         built = ensure_stack_images(client, definition, _progress)
         for name, image in built.items():
             state = f"built in {image.seconds:.0f}s" if image.rebuilt else "up to date"
@@ -361,7 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_args(p)
     p.set_defaults(func=cmd_list)
     p = sub.add_parser("build", help="build the stacks' images (only those whose recipe changed)",
-                       epilog="example: gameday build --stack stack/chatkit/stack.toml")
+                       epilog="example: gameday build --stack stack/chatkit/compose.yaml")
     stack_arg(p, "every system's stack")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="bring the stack up, check every service is healthy, tear it down",
@@ -373,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="exit codes: 0 clean, 1 findings (errors or warnings), 2 unreadable input\n"
                "examples:\n  gameday lint stack/chatkit/RUNBOOK.md\n"
-               "  gameday lint --stack stack/chatkit/stack.toml --format json RUNBOOK.md")
+               "  gameday lint --stack stack/chatkit/compose.yaml --format json RUNBOOK.md")
     p.add_argument("runbooks", nargs="+", type=Path, metavar="RUNBOOK", help="markdown runbook(s)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="output format (default: text)")
     p.add_argument("--hosts", metavar="A,B", help="host names steps may use (besides front matter `hosts:`)")

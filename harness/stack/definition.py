@@ -1,4 +1,6 @@
-"""Stack definitions: what a system under test is made of, read from a TOML file.
+"""Stack definitions: what a system under test is made of, read from a Compose file
+(`harness.stack.compose`) or from the harness's own TOML format (this module); both give the same
+model, and the launcher reads only the model.
 
 A definition knows nothing of any particular system. It names services (an image: a recipe the
 harness builds, another service's image, or a local image used as it is; a command overriding
@@ -17,6 +19,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,7 @@ DEFAULT_HEALTH_TIMEOUT = 60.0
 DEFAULT_HEALTH_INTERVAL = 0.25
 DEFAULT_SECRET_BYTES = 32
 MAX_DEFINITION_BYTES = 1_000_000
+COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 MIN_MEMORY_BYTES = 16 * 1024 * 1024  # below this, hardly any service starts: a typo, not a limit
 MIN_TMPFS_BYTES = 4 * 1024  # one page; a size of 0 would mean "unbounded" to the kernel
 MAX_SERVICES = 200  # more is a generated file gone wrong, not a system under test
@@ -82,6 +86,8 @@ class ImageRecipe:
     context: Path
     inputs: tuple[str, ...] = ("**/*",)
     build_args: tuple[tuple[str, str], ...] = ()
+    target: str = ""  # a multi-stage Dockerfile's stage to build; "" is the last one
+    base_arg: str = "BASE"  # the build argument the harness sets to its base image
 
 
 @dataclass(frozen=True)
@@ -117,9 +123,38 @@ class TcpCheck:
 
 @dataclass(frozen=True)
 class HealthCheck:
+    """The harness's readiness check: polled every `interval` until it passes, for at most `timeout`."""
+
     check: HttpCheck | ExecCheck | TcpCheck
     timeout: float = DEFAULT_HEALTH_TIMEOUT
     interval: float = DEFAULT_HEALTH_INTERVAL
+
+
+@dataclass(frozen=True)
+class ContainerHealthcheck:
+    """A Docker HEALTHCHECK given to the engine (Compose's `healthcheck`), so `docker ps` and
+    `docker inspect` show the container's health as they would under Compose. `test` is
+    ("CMD", argv...), ("CMD-SHELL", command) or ("NONE",) (the image's own check switched off)."""
+
+    test: tuple[str, ...]
+    interval: float = 30.0
+    timeout: float = 30.0
+    retries: int = 3
+    start_period: float = 0.0
+
+
+class DependencyCondition(StrEnum):
+    """What a service waits for before it starts (Compose's `depends_on` conditions)."""
+
+    STARTED = "service_started"
+    HEALTHY = "service_healthy"
+    COMPLETED = "service_completed_successfully"
+
+
+@dataclass(frozen=True)
+class Dependency:
+    service: str
+    condition: DependencyCondition = DependencyCondition.HEALTHY
 
 
 @dataclass(frozen=True)
@@ -137,6 +172,16 @@ class VolumeMount:
 
     name: str
     path: str
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class BindMount:
+    """A file or folder of the project (never outside its folder) mounted at `path`."""
+
+    source: Path
+    path: str
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,6 +209,23 @@ class ServiceSpec:
     volumes: tuple[VolumeMount, ...] = ()
     tmpfs: tuple[TmpfsMount, ...] = ()
     memory: int | None = None  # bytes (docker's mem_limit); None: no limit
+    entrypoint: tuple[str, ...] = ()  # argv replacing the image's ENTRYPOINT; () keeps the image's
+    user: str = ""  # the user the main process runs as ("" : the image's); runbook steps still run as root
+    working_dir: str = ""
+    cap_add: tuple[str, ...] = ()  # Linux capabilities added (dangerous ones only where the file allows them)
+    labels: tuple[tuple[str, str], ...] = ()  # the file's own labels; the harness's are added to them
+    expose: tuple[int, ...] = ()  # ports other services reach (metadata: on the stack network every port is)
+    binds: tuple[BindMount, ...] = ()
+    container_healthcheck: ContainerHealthcheck | None = None
+    # What each dependency must reach before this service starts; `depends_on` is their names.
+    # Left out, every name of depends_on is waited for until healthy (the TOML format's rule).
+    dependencies: tuple[Dependency, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.dependencies and not self.depends_on:
+            object.__setattr__(self, "depends_on", tuple(d.service for d in self.dependencies))
+        elif self.depends_on and not self.dependencies:
+            object.__setattr__(self, "dependencies", tuple(Dependency(d) for d in self.depends_on))
 
 
 @dataclass(frozen=True)
@@ -186,10 +248,14 @@ class StackDefinition:
     # Where a runbook step without a host runs: a service or `local`. Declared in the file; only a
     # definition with a single service may leave it out (it is then that service).
     default_host: str = ""
+    # The services a runbook may name as hosts (besides `local`); () : every service.
+    host_services: tuple[str, ...] = ()
+    # What the file asks that the harness does differently, each `file:line: what it does instead`.
+    warnings: tuple[str, ...] = ()
     hosts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "hosts", (*(s.name for s in self.services), LOCAL_HOST))
+        object.__setattr__(self, "hosts", (*(self.host_services or (s.name for s in self.services)), LOCAL_HOST))
         if not self.default_host and len(self.services) == 1:
             object.__setattr__(self, "default_host", self.services[0].name)
         if self.default_host not in self.hosts:
@@ -214,9 +280,8 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 
 
-def load_definition(path: Path | str) -> StackDefinition:
-    """Read and validate a stack definition; DefinitionError (file and line) on any problem."""
-    path = Path(path).resolve()
+def read_definition_text(path: Path) -> str:
+    """The text of a definition file (a regular file, at most MAX_DEFINITION_BYTES, UTF-8)."""
     try:
         raw = read_regular(path, MAX_DEFINITION_BYTES)  # never blocks on a FIFO, never reads a device whole
         if len(raw) > MAX_DEFINITION_BYTES:
@@ -226,6 +291,23 @@ def load_definition(path: Path | str) -> StackDefinition:
         raise DefinitionError(f"cannot read the stack definition: {exc.strerror}", path=path) from exc
     except UnicodeDecodeError as exc:
         raise DefinitionError("the stack definition is not UTF-8 text", path=path) from exc
+    return text
+
+
+def is_compose_file(path: Path) -> bool:
+    """Compose's own names, or any `.yaml`/`.yml` file; anything else is the TOML format."""
+    return path.name in COMPOSE_NAMES or path.suffix.lower() in (".yaml", ".yml")
+
+
+def load_definition(path: Path | str) -> StackDefinition:
+    """Read and validate a stack definition (a Compose file or the TOML format, told by the file's
+    name); DefinitionError (file and line) on any problem, before anything starts."""
+    path = Path(path).resolve()
+    if is_compose_file(path):
+        from harness.stack.compose import load_compose  # the Compose reader builds on this module
+
+        return load_compose(path)
+    text = read_definition_text(path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -151,6 +151,10 @@ def recipe_hash(recipe: ImageRecipe, base_id: str) -> str:
     digest.update(f"dockerfile={recipe.dockerfile.relative_to(recipe.context)}\n".encode())
     for key, value in recipe.build_args:
         digest.update(f"arg {key}={value}\n".encode())
+    if recipe.target:  # only when set, so that recipes without one keep their tags
+        digest.update(f"target={recipe.target}\n".encode())
+    if recipe.base_arg != "BASE":
+        digest.update(f"base-arg={recipe.base_arg}\n".encode())
     for path in _input_files(recipe):
         rel = path.relative_to(recipe.context)
         executable = os.access(path, os.X_OK)
@@ -174,7 +178,8 @@ def ensure_image(client: docker.DockerClient, recipe: ImageRecipe, base: str,
             path=str(recipe.context),
             dockerfile=str(recipe.dockerfile.relative_to(recipe.context)),
             tag=tag,
-            buildargs={"BASE": base, **dict(recipe.build_args)},
+            buildargs={recipe.base_arg: base, **dict(recipe.build_args)},
+            **({"target": recipe.target} if recipe.target else {}),
             labels={RECIPE_HASH_LABEL: tag.rsplit(":", 1)[1], f"{LABEL_PREFIX}image": recipe.repository},
             rm=True, forcerm=True, pull=False, decode=True)
         for chunk in stream:

@@ -18,9 +18,12 @@ log = logging.getLogger(__name__)
 
 def prepare(definition: StackDefinition | Path | str, *, client: docker.DockerClient | None = None,
             progress: Progress = log.info) -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
-    """Load the definition, connect, reap what dead runs left, and make sure the images exist."""
+    """Load the definition (saying its warnings), connect, reap what dead runs left, and make sure the
+    images exist."""
     if not isinstance(definition, StackDefinition):
         definition = load_definition(definition)
+    for warning in definition.warnings:
+        progress(f"warning: {warning}")
     client = client or docker_client()
     reaped = reap_orphans(client)
     if reaped.total:

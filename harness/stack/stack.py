@@ -31,6 +31,8 @@ from harness.errors import ExecError, StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import (
     LOCAL_HOST,
+    ContainerHealthcheck,
+    DependencyCondition,
     ExecCheck,
     HealthCheck,
     ServiceSpec,
@@ -53,6 +55,10 @@ TCP_PROBE_TIMEOUT = 2.0
 TCP_PROBE_ADDRESS = "127.0.0.1"
 EVIDENCE_LINES = 30
 STOP_TIMEOUT_SECONDS = 5
+# A service others wait for to complete (Compose's service_completed_successfully) must exit within this.
+COMPLETION_TIMEOUT = 300.0
+COMPLETION_POLL_INTERVAL = 0.25
+NANOSECONDS = 1_000_000_000
 
 _live_stacks: weakref.WeakSet[Stack] = weakref.WeakSet()
 
@@ -83,6 +89,9 @@ class Stack:
         self.secrets = {s.name: secrets.token_urlsafe(s.nbytes) for s in definition.secrets}
         self.values = {**dict(definition.variables), **self.secrets}
         self._containers: dict[str, DockerContainer] = {}
+        # Services a dependent waits for to exit 0 (one-shot jobs: migrations, seeding).
+        self._one_shot = {d.service for s in definition.services for d in s.dependencies
+                          if d.condition is DependencyCondition.COMPLETED}
         self._network: Network | None = None
         self._local = LocalHost()
         self._http: httpx.Client | None = None
@@ -111,18 +120,35 @@ class Stack:
 
     def _start_service(self, spec: ServiceSpec) -> None:
         assert self._network is not None
+        extra: dict[str, Any] = {}
+        if spec.memory:
+            extra["mem_limit"] = spec.memory
+        if spec.entrypoint:
+            extra["entrypoint"] = [substitute(part, self.values) for part in spec.entrypoint]
+        if spec.user:
+            extra["user"] = spec.user
+        if spec.working_dir:
+            extra["working_dir"] = spec.working_dir
+        if spec.cap_add:
+            extra["cap_add"] = list(spec.cap_add)
+        if spec.container_healthcheck is not None:
+            extra["healthcheck"] = self._engine_healthcheck(spec.container_healthcheck)
         container = (
             DockerContainer(self.images[spec.name])
             .with_name(f"{self.name}-{spec.name}")
             .with_network(self._network)
             .with_network_aliases(*spec.aliases)
-            .with_kwargs(labels=self.labels(service=spec.name), hostname=spec.name,
-                         stop_signal="SIGTERM", **({"mem_limit": spec.memory} if spec.memory else {}))
+            # The harness's labels last: a file's own labels never replace them (gameday.* is refused on load).
+            .with_kwargs(labels={**dict(spec.labels), **self.labels(service=spec.name)}, hostname=spec.name,
+                         stop_signal="SIGTERM", **extra)
         )
         if spec.command:
             container.with_command([substitute(part, self.values) for part in spec.command])
         for volume in spec.volumes:
-            container.with_volume_mapping(self.volume_name(volume.name), volume.path, "rw")
+            container.with_volume_mapping(self.volume_name(volume.name), volume.path,
+                                          "ro" if volume.read_only else "rw")
+        for bind in spec.binds:
+            container.with_volume_mapping(str(bind.source), bind.path, "ro" if bind.read_only else "rw")
         for tmpfs in spec.tmpfs:
             # docker-py takes tmpfs mount options; the size in bytes bounds the file system.
             container.tmpfs[tmpfs.path] = f"size={tmpfs.size}"
@@ -139,6 +165,9 @@ class Stack:
         except docker.errors.APIError as exc:
             raise StackStartError(f"{spec.name}: the container did not start: {exc.explanation or exc}",
                                   service=spec.name) from exc
+        if spec.name in self._one_shot:
+            self._wait_completed(spec.name)
+            return
         if spec.health is not None:
             self.wait_healthy(spec.name)
         for number, command in enumerate(spec.setup, start=1):
@@ -147,6 +176,34 @@ class Stack:
                 raise StackStartError(
                     f"{spec.name}: set-up command {number} of {len(spec.setup)} failed (exit {result.exit_code})",
                     service=spec.name, evidence=self._redact(result.stdout + result.stderr))
+
+    def _engine_healthcheck(self, check: ContainerHealthcheck) -> dict[str, Any]:
+        """Compose's healthcheck as the engine takes it (durations in nanoseconds)."""
+        if check.test == ("NONE",):
+            return {"test": ["NONE"]}
+        return {"test": [substitute(part, self.values) for part in check.test],
+                "interval": int(check.interval * NANOSECONDS), "timeout": int(check.timeout * NANOSECONDS),
+                "retries": check.retries, "start_period": int(check.start_period * NANOSECONDS)}
+
+    def _wait_completed(self, service: str) -> None:
+        """A one-shot service: wait until it exits, and it must exit 0 (service_completed_successfully)."""
+
+        def exited() -> tuple[bool, str]:
+            container = self.container(service)
+            return container.status in ("exited", "dead"), f"container {container.status}"
+
+        try:
+            wait_for(exited, what=f"{service} completed", timeout=COMPLETION_TIMEOUT,
+                     interval=COMPLETION_POLL_INTERVAL, clock=self.clock)
+        except WaitTimeout as exc:
+            raise StackStartError(f"{service} did not complete within {exc.timeout:g}s, and a service waits for it "
+                                  "(service_completed_successfully)", service=service,
+                                  evidence=self.logs(service)) from None
+        code = self.container(service).attrs["State"].get("ExitCode")
+        if code != 0:
+            raise StackStartError(f"{service} exited with code {code}; a service waits for it to complete "
+                                  "successfully (service_completed_successfully)", service=service,
+                                  evidence=self.logs(service))
 
     def volume_name(self, volume: str) -> str:
         """The Docker name of one of the stack's named volumes (unique to this stack)."""
@@ -248,7 +305,8 @@ class Stack:
 
     def wait_healthy(self, service: str | None = None, timeout: float | None = None) -> None:
         """Wait until the service (or every service with a check) passes its health check."""
-        names = [service] if service else [s.name for s in self.definition.services if s.health]
+        names = [service] if service else [s.name for s in self.definition.services
+                                           if s.health and s.name not in self._one_shot]
         for name in names:
             health = self.definition.service(name).health
             if health is None:
@@ -263,6 +321,8 @@ class Stack:
     def check_health(self, service: str) -> tuple[bool, str]:
         """One health check of a service now: (healthy, what was seen)."""
         health = self.definition.service(service).health
+        if service in self._one_shot:
+            return True, "completed (a one-shot service)"
         if health is None:
             return True, "no health check"
         return self._probe(service, health)
@@ -277,7 +337,7 @@ class Stack:
             return False, f"container {container.status}"
         check = health.check
         if isinstance(check, ExecCheck):
-            result = self.host(service).exec(check.command, timeout=EXEC_PROBE_TIMEOUT)
+            result = self.host(service).exec(substitute(check.command, self.values), timeout=EXEC_PROBE_TIMEOUT)
             return result.ok, f"exit {result.exit_code}: {(result.stdout + result.stderr).strip()[:200]}"
         if isinstance(check, TcpCheck):
             # From inside the container, with bash's /dev/tcp (every host has bash: runbook commands

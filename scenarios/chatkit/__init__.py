@@ -25,7 +25,7 @@ from harness import (
 )
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
-STACK = ROOT / "stack" / "chatkit" / "stack.toml"
+STACK = ROOT / "stack" / "chatkit" / "compose.yaml"
 RUNBOOK = ROOT / "stack" / "chatkit" / "RUNBOOK.md"
 APP_PORT = 8000
 ENV_FILE = "/etc/chatkit-backend.env"

@@ -20,7 +20,7 @@ from harness.stack.reaper import leftovers
 from harness.stack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
-CHATKIT = ROOT / "stack" / "chatkit" / "stack.toml"
+CHATKIT = ROOT / "stack" / "chatkit" / "compose.yaml"
 HERE = Path(__file__).resolve().parent
 
 

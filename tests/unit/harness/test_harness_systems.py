@@ -142,4 +142,4 @@ def test_the_repository_itself_is_one_system_found_by_discovery(isolated_scenari
     found = discover(REPO)
     assert {s.system for s in found} == {"chatkit"}
     assert {"chatkit/db-down", "chatkit/secret-missing", "chatkit/token-leak"} <= {s.key for s in found}
-    assert systems_of(found)[0].stacks == (REPO / "stack" / "chatkit" / "stack.toml",)
+    assert systems_of(found)[0].stacks == (REPO / "stack" / "chatkit" / "compose.yaml",)
