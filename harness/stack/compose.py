@@ -70,6 +70,7 @@ DOTENV = ".env"
 DEFAULT_TMPFS_BYTES = 64 * 1024**2  # a tmpfs without a size gets this bound, not "half the RAM"
 MIN_READINESS_WAIT = 30.0  # seconds; a healthcheck's own budget below this still gets this long
 MAX_ATTACHED_FILE_BYTES = 1_000_000  # a config, secret or env_file bigger than this is not one
+MAX_PROJECT_DEPTH = 2  # x-gameday.project_dir reaches at most this many folders above the file
 # Docker's defaults for a healthcheck's timings (as Compose leaves them to the engine).
 DOCKER_HEALTH_INTERVAL = 30.0
 DOCKER_HEALTH_TIMEOUT = 30.0
@@ -124,7 +125,7 @@ TOP_VOLUME_KEYS = {"driver"}
 TOP_NETWORK_KEYS = {"driver"}
 TOP_FILE_KEYS = {"file", "content", "environment"}
 SERVICE_FILE_KEYS = {"source", "target", "mode"}
-TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg"}
+TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg", "project_dir"}
 SERVICE_EXTENSION_KEYS = {"files", "setup", "logs", "inputs", "allow_cap_add"}
 # Where a generated secret may appear (it is filled in when the container starts, not at load).
 SECRET_PLACES = ("environment", "env_file", "command", "entrypoint", "healthcheck", EXTENSION)
@@ -178,7 +179,29 @@ class _Reader:
 
     @property
     def base(self) -> Path:
+        """The folder relative paths start from: the Compose file's own, as in Compose."""
         return self.path.parent
+
+    @property
+    def project(self) -> Path:
+        """The folder whose files the stack may use (build contexts, configs, env files, binds): the
+        Compose file's own, or an enclosing one that `x-gameday.project_dir` names, so that systems
+        of one repository can build a program kept once beside them (`context: ../common/upstream`)."""
+        ext = self.doc.value.get(EXTENSION) if isinstance(self.doc.value, dict) else None
+        raw = ext.get("project_dir") if isinstance(ext, dict) else None
+        if raw is None:
+            return self.base
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail("x-gameday.project_dir must be a folder that holds this file, e.g. \"..\"", EXTENSION,
+                      "project_dir")
+        folder = (self.base / raw).resolve()
+        if not self.base.is_relative_to(folder):
+            self.fail(f"x-gameday.project_dir: {raw!r} is {folder}, which does not hold this file; name a folder "
+                      "above it (\"..\")", EXTENSION, "project_dir")
+        if folder == Path(folder.anchor) or len(self.base.relative_to(folder).parts) > MAX_PROJECT_DEPTH:
+            self.fail(f"x-gameday.project_dir: {raw!r} is {folder}: the project is at most {MAX_PROJECT_DEPTH} "
+                      "folders above this file, and never the file system's root", EXTENSION, "project_dir")
+        return folder
 
     def fail(self, message: str, *where: str | int) -> NoReturn:
         raise DefinitionError(message, path=self.path, line=self.doc.line(*where))
@@ -416,11 +439,12 @@ class _Reader:
         return out
 
     def project_file(self, raw: str, what: str, where: tuple[str | int, ...], *, kind: str = "file") -> Path:
-        """A path of the project folder (the Compose file's folder or below), which must exist."""
+        """A path of the project folder (the Compose file's folder or below, or x-gameday.project_dir),
+        which must exist."""
         target = (self.base / raw).resolve()
-        if not target.is_relative_to(self.base):
-            self.fail(f"{what}: {raw!r} is {target}, outside the project folder {self.base}: the harness reads and "
-                      f"mounts only files of the project; copy it into the project folder", *where)
+        if not target.is_relative_to(self.project):
+            self.fail(f"{what}: {raw!r} is {target}, outside the project folder {self.project}: the harness reads "
+                      f"and mounts only files of the project; copy it into the project folder", *where)
         if not target.exists():
             self.fail(f"{what}: {target} does not exist", *where)
         if kind == "file" and not target.is_file():
@@ -953,9 +977,9 @@ class _Reader:
                     self.fail(f"services.{name}.volumes: bind mount {source!r} is outside the project folder "
                               f"{self.base}: only the project's own files may be mounted", *where)
                 host = (self.base / source).resolve()
-                if not host.is_relative_to(self.base):
+                if not host.is_relative_to(self.project):
                     self.fail(f"services.{name}.volumes: bind mount {source!r} is {host}, outside the project folder "
-                              f"{self.base}: a drill's container may only see the project's files (use a named "
+                              f"{self.project}: a drill's container may only see the project's files (use a named "
                               "volume, or copy what it needs into the project)", *where)
                 if not host.exists():
                     self.fail(f"services.{name}.volumes: bind mount source {host} does not exist", *where)
