@@ -126,12 +126,14 @@ def upstream_control(stack: Stack) -> str:
 def variables(ctx: DrillContext) -> Mapping[str, str]:
     """What the on-call shell has from the app's .env (the runbook's front matter names them)."""
     secret = ctx.stack.secrets
-    return {"ADMIN_TOKEN": secret["ADMIN_TOKEN"],
+    return {"ADMIN_TOKEN": secret["ADMIN_TOKEN"], "OPENAI_API_KEY": secret["OPENAI_API_KEY"],
+            "OPENAI_BASE_URL": "http://api.openai.internal:8080/v1",
             "ADMIN_DATABASE_URL": f"postgresql://chatbot:{secret['DB_PASSWORD']}@db:5432/chatbot_production"}
 
 
+SHELL_VARIABLES = ("ADMIN_TOKEN", "ADMIN_DATABASE_URL", "OPENAI_API_KEY", "OPENAI_BASE_URL")
 php_chatbot_scenario = functools.partial(scenario, stack=STACK, runbook=RUNBOOK, observation=WATCH,
-                                         variables=variables, binds=("ADMIN_TOKEN", "ADMIN_DATABASE_URL"))
+                                         variables=variables, binds=SHELL_VARIABLES)
 
 
 def switch_upstream(stack: Stack, mode: str, **options: object) -> dict[str, object]:

@@ -85,7 +85,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "openai-fake/1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"{self.log_date_time_string()} {self.address_string()} {format % args}\n")
 
     def body(self) -> bytes:
