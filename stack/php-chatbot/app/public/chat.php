@@ -4,6 +4,7 @@
 declare(strict_types=1);
 
 require __DIR__ . '/../includes/bootstrap.php';
+require __DIR__ . '/../includes/Faq.php';
 
 $log = $log->withComponent('chat');
 $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
@@ -18,7 +19,8 @@ if ($method === 'POST') {
     $db = database($config, $log);
     $queue = new JobQueue($db, $config['job_max_attempts']);
     $db->execute("INSERT INTO messages (session_id, role, content) VALUES (?, 'user', ?)", [$session, $message]);
-    $job = $queue->enqueue('chat_completion', ['session' => $session, 'message' => $message]);
+    $context = Faq::context($message);
+    $job = $queue->enqueue('chat_completion', ['session' => $session, 'message' => $message, 'context' => $context]);
     record($log, 'chat_queued', ['session' => $session, 'job_id' => $job]);
     respond(202, ['job_id' => $job, 'status' => 'pending']);
 }

@@ -38,7 +38,12 @@ function run_job(array $job, DB $db, OpenAIClient $openai): array
     $session = (string) $job['payload']['session'];
     $history = array_reverse($db->query('SELECT role, content FROM messages WHERE session_id = ?
         ORDER BY id DESC LIMIT ' . HISTORY_MESSAGES, [$session]));
-    $answer = $openai->chat(array_map(fn ($m) => ['role' => $m['role'], 'content' => $m['content']], $history));
+    $messages = array_map(fn ($m) => ['role' => $m['role'], 'content' => $m['content']], $history);
+    $notes = $job['payload']['context'] ?? [];
+    if ($notes) {
+        array_unshift($messages, ['role' => 'system', 'content' => "Help-centre notes:\n" . implode("\n", $notes)]);
+    }
+    $answer = $openai->chat($messages);
     $db->execute("INSERT INTO messages (session_id, role, content, job_id) VALUES (?, 'assistant', ?, ?)",
         [$session, $answer, $job['id']]);
     return ['answer' => $answer];
