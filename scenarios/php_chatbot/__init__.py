@@ -43,6 +43,7 @@ ANSWER_DEADLINE = 5.0  # seconds a user waits for an answer before the chat coun
 MAX_OUTSTANDING = 3  # messages a user sends without an answer before only waiting
 ADMIN_USER = "synthetic-1"
 ADMIN_EVERY = 4  # the admin checks job_stats every few of their steps
+ADMIN_AGENT = "chatbot-admin-console/1.0"  # the team's admin tool, as the access logs name it
 CONTROL_TIMEOUT = 5.0
 
 
@@ -79,7 +80,8 @@ def journey(stack: Stack) -> Journey:
 
     def admin_step(user: JourneyContext) -> Attempt:
         token = str(user.state.get("admin_token") or stack.secrets["ADMIN_TOKEN"])
-        response = user.http.get(f"{base()}/admin-api.php/job_stats", headers={"Authorization": f"Bearer {token}"})
+        response = user.http.get(f"{base()}/admin-api.php/job_stats",
+                                 headers={"Authorization": f"Bearer {token}", "User-Agent": ADMIN_AGENT})
         if response.status_code == 401:
             user.state["admin_token"] = current_admin_token(user)
         ok = response.status_code == 200 and "jobs" in response.json()

@@ -12,14 +12,15 @@ $action = trim((string) ($_SERVER['PATH_INFO'] ?? ''), '/');
 $given = (string) ($_SERVER['HTTP_AUTHORIZATION'] ?? '');
 $token = (string) $config['admin_token'];
 $client = (string) ($_SERVER['REMOTE_ADDR'] ?? '');
+$agent = substr((string) ($_SERVER['HTTP_USER_AGENT'] ?? ''), 0, 120);
 
 if ($token === '' || !str_starts_with($given, 'Bearer ') || !hash_equals($token, substr($given, 7))) {
-    $log->warning('auth_failed', ['action' => $action, 'ip' => $client,
+    $log->warning('auth_failed', ['action' => $action, 'ip' => $client, 'agent' => $agent,
                                    'reason' => $given === '' ? 'no credentials' : 'bad token']);
     header('WWW-Authenticate: Bearer');
     respond(401, ['error' => 'unauthorized']);
 }
-record($log, 'admin_request', ['action' => $action, 'ip' => $client]);
+record($log, 'admin_request', ['action' => $action, 'ip' => $client, 'agent' => $agent]);
 
 $queue = new JobQueue(database($config, $log), $config['job_max_attempts']);
 $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
