@@ -144,3 +144,16 @@ def switch_upstream(stack: Stack, mode: str, **options: object) -> dict[str, obj
     response.raise_for_status()
     result: dict[str, object] = response.json()
     return result
+
+
+def dead_letters_requeued_and_answered(drill: DrillContext) -> tuple[bool, str]:
+    """Nothing left in the dead-letter queue and no job left failed: the DLQ was requeued and the
+    requeued jobs completed."""
+    try:
+        response = httpx.get(f"{drill.stack.endpoint('web', WEB_PORT)}/admin-api.php/job_stats", timeout=5,
+                             headers={"Authorization": f"Bearer {drill.stack.secrets['ADMIN_TOKEN']}"})
+        stats = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        return False, f"job_stats did not answer: {type(exc).__name__}"
+    dlq, failed = stats.get("dead_letter_queue"), stats.get("jobs", {}).get("failed")
+    return dlq == 0 and failed == 0, f"dead letters waiting: {dlq}, jobs failed: {failed}"

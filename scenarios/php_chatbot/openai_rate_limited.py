@@ -4,26 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
-
 from harness import DrillContext, HttpSwitch
-from scenarios.php_chatbot import WEB_PORT, php_chatbot_scenario, upstream_control
+from scenarios.php_chatbot import dead_letters_requeued_and_answered, php_chatbot_scenario, upstream_control
 
 LIMITED_SECONDS = 12.0  # the provider's rate-limit window: it ends by itself, as a real one does
 RETRY_AFTER_SECONDS = 1
-
-
-def dead_letters_requeued_and_answered(drill: DrillContext) -> tuple[bool, str]:
-    """Nothing left in the dead-letter queue, and no job left failed: the DLQ was requeued and the
-    requeued jobs completed."""
-    try:
-        response = httpx.get(f"{drill.stack.endpoint('web', WEB_PORT)}/admin-api.php/job_stats", timeout=5,
-                             headers={"Authorization": f"Bearer {drill.stack.secrets['ADMIN_TOKEN']}"})
-        stats = response.json()
-    except (httpx.HTTPError, ValueError) as exc:
-        return False, f"job_stats did not answer: {type(exc).__name__}"
-    dlq, failed = stats.get("dead_letter_queue"), stats.get("jobs", {}).get("failed")
-    return dlq == 0 and failed == 0, f"dead letters waiting: {dlq}, jobs failed: {failed}"
 
 
 @php_chatbot_scenario("openai-rate-limited", section="rate-limiting-429", severity="P1", detect_within="10s",

@@ -10,7 +10,8 @@ Control (port 8081, for the harness only: published on the machine's loopback):
   POST /control            {"mode": M, "seconds": S, ...} switch; after S seconds (if given) back to healthy
                            modes: healthy | rate-limited (429 + Retry-After: retry_after) |
                            error (status, default 500) | slow (delay seconds, then an answer) |
-                           hang (holds the request until the mode changes, at most MAX_HANG_SECONDS) |
+                           hang (holds each request it gets while in this mode without ever answering,
+                           until the client gives up or MAX_HANG_SECONDS pass, as a stalled provider does) |
                            unauthorized (401)
   GET  /control/requests   what the API received (newest last, at most MAX_RECORDED), with the answer
   DELETE /control/requests forget them
@@ -23,6 +24,8 @@ from __future__ import annotations
 
 import json
 import os
+import select
+import socket
 import sys
 import threading
 import time
@@ -33,9 +36,9 @@ from typing import Any
 MODES = ("healthy", "rate-limited", "error", "slow", "hang", "unauthorized")
 MAX_RECORDED = 500
 MAX_BODY_BYTES = 1_000_000
-MAX_HANG_SECONDS = 300.0
+MAX_HANG_SECONDS = 120.0
 MAX_SLOW_SECONDS = 120.0
-HANG_POLL_SECONDS = 0.1
+HANG_POLL_SECONDS = 0.25
 
 
 class Behaviour:
@@ -127,7 +130,7 @@ class ApiHandler(Handler):
 
     def answer(self, body: bytes, healthy: Any) -> None:
         started = time.monotonic()
-        mode, options, generation = STATE.current()
+        mode, options, _generation = STATE.current()
         status, payload, headers = 200, None, {}
         key = os.environ.get("UPSTREAM_API_KEY", "")
         if (key and self.headers.get("Authorization", "") != f"Bearer {key}") or mode == "unauthorized":
@@ -140,9 +143,12 @@ class ApiHandler(Handler):
             status = int(options.get("status", 500))
             payload = _error("The server had an error while processing your request.", "server_error")
         elif mode == "hang":
-            if self.hang(generation):
-                return  # held past the bound: the connection is closed without an answer
-            status, payload = healthy(body)
+            self.hang()
+            STATE.record({"at": time.time(), "method": self.command, "path": self.path, "mode": mode, "status": 0,
+                          "seconds": round(time.monotonic() - started, 3), "authorized": True,
+                          "body": _preview(body)})
+            self.close_connection = True
+            return  # never answered
         else:
             if mode == "slow":
                 time.sleep(min(float(options.get("delay", 5)), MAX_SLOW_SECONDS))
@@ -152,19 +158,17 @@ class ApiHandler(Handler):
                       "authorized": status != 401, "body": _preview(body)})
         self.send_json(status, payload, headers)
 
-    def hang(self, generation: int) -> bool:
-        """Hold the request while the mode stays `hang`; True when the bound ran out first."""
+    def hang(self) -> None:
+        """Hold the request, answering nothing, until the client closes its end or the bound passes."""
         deadline = time.monotonic() + MAX_HANG_SECONDS
-        with STATE.lock:
-            while STATE.generation == generation:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    self.close_connection = True
-                    return True
-                STATE.lock.wait(min(left, HANG_POLL_SECONDS))
-                if STATE.until is not None and time.monotonic() >= STATE.until:
-                    break
-        return False
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select([self.connection], [], [], HANG_POLL_SECONDS)
+            if readable:
+                try:
+                    if self.connection.recv(1, socket.MSG_PEEK) == b"":
+                        return  # the client gave up
+                except OSError:
+                    return
 
 
 def completion(body: bytes) -> tuple[int, dict[str, Any]]:

@@ -62,6 +62,13 @@ final class JobQueue
         return 'dead-lettered';
     }
 
+    /** Give a claimed job back untouched (the worker is stopping): pending, the attempt not counted. */
+    public function release(int $id): void
+    {
+        $this->db->execute("UPDATE jobs SET status = 'pending', attempts = greatest(attempts - 1, 0),
+            updated_at = now() WHERE id = ? AND status = 'running'", [$id]);
+    }
+
     /** @return array<string, mixed> */
     public function stats(): array
     {

@@ -10,14 +10,26 @@ final class OpenAIError extends RuntimeException
     }
 }
 
-/** Chat completions over HTTP with curl; every call logged (`openai_request`, `openai_error`). */
+/** The call was given up because the worker is stopping (not the API's fault). */
+final class OpenAIAborted extends RuntimeException
+{
+}
+
+/**
+ * Chat completions over HTTP with curl; every call logged (`openai_request`, `openai_error`).
+ * `$abort`, when it returns true, gives up a call in flight (a worker told to stop).
+ */
 final class OpenAIClient
 {
     private const CONNECT_TIMEOUT_SECONDS = 3;
 
+    /** @var callable(): bool */
+    private $abort;
+
     /** @param array<string, mixed> $config */
-    public function __construct(private array $config, private Logger $log)
+    public function __construct(private array $config, private Logger $log, ?callable $abort = null)
     {
+        $this->abort = $abort ?? fn (): bool => false;
     }
 
     /** @param list<array{role: string, content: string}> $messages */
@@ -36,6 +48,8 @@ final class OpenAIClient
                                    'Authorization: Bearer ' . $this->config['openai_api_key']],
             CURLOPT_CONNECTTIMEOUT => self::CONNECT_TIMEOUT_SECONDS,
             CURLOPT_TIMEOUT_MS => (int) ($this->config['openai_timeout'] * 1000),
+            CURLOPT_NOPROGRESS => false,
+            CURLOPT_XFERINFOFUNCTION => fn (): int => ($this->abort)() ? 1 : 0,
             CURLOPT_HEADERFUNCTION => function ($curl, string $line) use (&$headers): int {
                 if (str_contains($line, ':')) {
                     [$name, $value] = explode(':', $line, 2);
@@ -49,6 +63,10 @@ final class OpenAIClient
         $ms = (int) round((microtime(true) - $started) * 1000);
         $this->log->info('openai_request', ['model' => $this->config['openai_model'], 'status' => $status,
                                             'duration_ms' => $ms]);
+        if ($response === false && curl_errno($curl) === CURLE_ABORTED_BY_CALLBACK) {
+            curl_close($curl);
+            throw new OpenAIAborted('given up: the worker is stopping');
+        }
         if ($response === false) {
             $error = curl_errno($curl) === CURLE_OPERATION_TIMEDOUT
                 ? sprintf('timeout after %d ms', $ms) : 'connection failed: ' . curl_error($curl);

@@ -11,6 +11,7 @@ try {
     (new DB($config))->one('SELECT 1');
 } catch (Throwable $e) {
     $database = 'disconnected';
+    $log->withComponent('health')->error('database_error', ['error' => $e->getMessage()]);
 }
 $free = @disk_free_space($config['log_dir']);
 $logDisk = ($free !== false && $free >= MIN_FREE_LOG_BYTES) ? 'ok' : 'full';

@@ -19,9 +19,11 @@ $single = in_array('--mode=single', $argv, true);
 $workerId = getenv('WORKER_ID') ?: 'manual';
 $workerLog = new Logger($config['log_dir'] . '/worker.log', 'worker');
 $appLog = new Logger($config['log_dir'] . '/application.log', 'worker');
-$openai = new OpenAIClient($config, $appLog->withComponent('openai_client'));
-
 $stopping = false;
+$openai = new OpenAIClient($config, $appLog->withComponent('openai_client'), function () use (&$stopping): bool {
+    return $stopping;
+});
+
 if (function_exists('pcntl_async_signals')) {
     pcntl_async_signals(true);
     foreach ([SIGTERM, SIGINT] as $signal) {
@@ -82,6 +84,9 @@ while (!$stopping) {
         if ($single) {
             echo "job {$job['id']} completed in {$ms} ms\n";
         }
+    } catch (OpenAIAborted $e) {
+        $queue->release((int) $job['id']);
+        $workerLog->info('job_released', ['worker' => $workerId, 'job_id' => (int) $job['id']]);
     } catch (Throwable $e) {
         $retryAfter = $e instanceof OpenAIError ? $e->retryAfter : null;
         try {
