@@ -127,15 +127,17 @@ def test_rate_limited_jobs_go_to_the_dlq_and_come_back_when_requeued(chatbot: St
     assert web.get("/admin-api.php/list_dlq", headers=admin(chatbot)).json() == {"items": []}
 
 
-def test_the_upstream_hangs_until_switched_back(chatbot: Stack) -> None:
+def test_a_stalled_upstream_never_answers_and_heals_when_its_window_ends(chatbot: Stack) -> None:
     api = f"{chatbot.endpoint('upstream', 8080)}/v1/chat/completions"
     key = {"Authorization": f"Bearer {chatbot.secrets['OPENAI_API_KEY']}"}
-    httpx.post(control(chatbot), json={"mode": "hang", "seconds": 1.5}, timeout=5)
-    started = time.monotonic()
-    answer = httpx.post(api, json={"messages": [{"role": "user", "content": "x"}]}, headers=key, timeout=10)
-    assert answer.status_code == 200
-    assert 1.0 < time.monotonic() - started < 5.0
-    assert httpx.post(api, json={}, timeout=5).status_code == 401  # no key: refused as the real API would
+    body = {"messages": [{"role": "user", "content": "x"}]}
+    httpx.post(control(chatbot), json={"mode": "hang", "seconds": 2}, timeout=5)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(api, json=body, headers=key, timeout=1.0)
+    time.sleep(1.5)
+    assert httpx.get(control(chatbot), timeout=5).json()["mode"] == "healthy"
+    assert httpx.post(api, json=body, headers=key, timeout=5).status_code == 200
+    assert httpx.post(api, json=body, timeout=5).status_code == 401  # no key: refused as the real API would
 
 
 def test_hosts_behave_as_the_runbook_assumes(chatbot: Stack) -> None:
@@ -172,3 +174,22 @@ def test_teardown_leaves_nothing(parts: Parts) -> None:
         listed = subprocess.run(["docker", *kind.split(), "-q", "--filter", label], capture_output=True, text=True,
                                 check=True, timeout=30)
         assert listed.stdout.strip() == "", kind
+
+
+def test_disk_filled_fills_a_small_disk_for_real_and_rolls_back(chatbot: Stack, web: httpx.Client) -> None:
+    from harness.errors import BadInput
+    from harness.faults.disk import DiskFilled
+
+    host = chatbot.host("web")
+    records: list[str] = []
+    fault = DiskFilled(chatbot, host, "/var/log/chatbot/debug.log")
+    with fault:
+        records.append(host.exec("df --output=pcent /var/log/chatbot | tail -n 1").stdout.strip())
+        assert web.get("/health").json()["log_disk"] == "full"
+        assert web.post("/chat.php", json={"session": "disk", "message": "hi"}).status_code == 500
+        assert fault.is_active()
+    assert records == ["100%"]
+    assert not host.exec("test -e /var/log/chatbot/debug.log").ok
+    assert web.get("/health").json()["log_disk"] == "ok"
+    with pytest.raises(BadInput, match="small file system of its own"):
+        DiskFilled(chatbot, host, "/var/tmp/filler").start()
