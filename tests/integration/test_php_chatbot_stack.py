@@ -186,7 +186,9 @@ def test_disk_filled_fills_a_small_disk_for_real_and_rolls_back(chatbot: Stack, 
     with fault:
         records.append(host.exec("df --output=pcent /var/log/chatbot | tail -n 1").stdout.strip())
         assert web.get("/health").json()["log_disk"] == "full"
-        assert web.post("/chat.php", json={"session": "disk", "message": "hi"}).status_code == 500
+        # A log's last page may still have room for a few lines; then every write fails.
+        codes = [web.post("/chat.php", json={"session": "disk", "message": "hi"}).status_code for _ in range(40)]
+        assert codes[-1] == 500, codes
         assert fault.is_active()
     assert records == ["100%"]
     assert not host.exec("test -e /var/log/chatbot/debug.log").ok
