@@ -1,6 +1,6 @@
 """Benchmark the stack foundation: image check, warm stack up, tear down, image sizes.
 
-Usage: .venv/bin/python bench/bench_stack.py [--runs 3] [--stack stack/chatkit/compose.yaml]
+Usage: .venv/bin/python bench/bench_stack.py [--runs 3] [--stack stack/chatkit/compose.yaml] [--probe app:8000/health]
 Prints a table and writes bench/results/stack.json. Medians over --runs runs.
 `warm_stack()` is also the "stack" section of bench_all.py.
 """
@@ -22,6 +22,7 @@ from harness.stack.launch import prepare
 from harness.stack.stack import Stack
 
 DEFAULT_STACK = Path("stack/chatkit/compose.yaml")
+DEFAULT_PROBE = "app:8000/health"  # SERVICE:PORT/PATH of the first request after the stack is up
 HEALTH_TIMEOUT = 5.0
 
 
@@ -37,8 +38,10 @@ class StackTimes:
     image_size_mb: dict[str, int] = field(default_factory=dict)
 
 
-def warm_stack(runs: int, stack_file: Path = DEFAULT_STACK) -> StackTimes:
-    """Up (until every service is healthy), one /health request, down; `runs` times."""
+def warm_stack(runs: int, stack_file: Path = DEFAULT_STACK, probe: str = DEFAULT_PROBE) -> StackTimes:
+    """Up (until every service is healthy), one request to `probe`, down; `runs` times."""
+    service, _, rest = probe.partition(":")
+    port, _, path = rest.partition("/")
     times = StackTimes()
     started = time.monotonic()
     definition, client, images = prepare(stack_file)
@@ -53,7 +56,7 @@ def warm_stack(runs: int, stack_file: Path = DEFAULT_STACK) -> StackTimes:
             stack.up()
             times.ups.append(time.monotonic() - t0)
             t0 = time.monotonic()
-            httpx.get(f"{stack.endpoint('app', 8000)}/health", timeout=HEALTH_TIMEOUT).raise_for_status()
+            httpx.get(f"{stack.endpoint(service, int(port))}/{path}", timeout=HEALTH_TIMEOUT).raise_for_status()
             times.first_requests.append(time.monotonic() - t0)
         finally:
             t0 = time.monotonic()
@@ -67,8 +70,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stack", type=Path, default=DEFAULT_STACK)
+    parser.add_argument("--probe", default=DEFAULT_PROBE, help="SERVICE:PORT/PATH requested once the stack is up")
     args = parser.parse_args()
-    times = warm_stack(args.runs, args.stack)
+    times = warm_stack(args.runs, args.stack, args.probe)
     figures = {
         "runs": args.runs,
         "prepare_first_seconds": round(times.prepare_first, 2),

@@ -23,6 +23,7 @@ _EXPORTS = {
     "ContainerPaused": "harness.faults.container",
     "ContainerStopped": "harness.faults.container",
     "DefinitionError": "harness.errors",
+    "DiskFilled": "harness.faults.disk",
     "DockerUnavailable": "harness.errors",
     "DrillContext": "harness.scenarios",
     "DrillResult": "harness.drill",
@@ -37,6 +38,7 @@ _EXPORTS = {
     "HealthCheck": "harness.scenarios",
     "Host": "harness.stack.host",
     "HttpStorm": "harness.faults.storm",
+    "HttpSwitch": "harness.faults.switch",
     "ImageBuildError": "harness.errors",
     "InfrastructureError": "harness.errors",
     "Journey": "harness.observe.traffic",
@@ -68,6 +70,7 @@ __all__ = [
     "ContainerPaused",
     "ContainerStopped",
     "DefinitionError",
+    "DiskFilled",
     "DockerUnavailable",
     "DrillContext",
     "DrillResult",
@@ -82,6 +85,7 @@ __all__ = [
     "HealthCheck",
     "Host",
     "HttpStorm",
+    "HttpSwitch",
     "ImageBuildError",
     "InfrastructureError",
     "Journey",
@@ -133,11 +137,13 @@ if TYPE_CHECKING:
     )
     from harness.faults.base import Fault, FaultNotEffective
     from harness.faults.container import ContainerKilled, ContainerPaused, ContainerStopped
+    from harness.faults.disk import DiskFilled
     from harness.faults.envfile import ConfigSwitch, EnvFileChange
     from harness.faults.hog import ConnectionHog
     from harness.faults.network import NetworkPartition, PortRefused
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
+    from harness.faults.switch import HttpSwitch
     from harness.observe.probe import http_check
     from harness.observe.traffic import Attempt, Journey, JourneyContext
     from harness.runbook.lint import lint

@@ -2,7 +2,8 @@
 
 One module per family: `service` (a unit stopped), `container` (stopped, killed, paused),
 `envfile` (an environment file edited, the service restarted), `hog` (database connection
-slots held), `storm` (an HTTP flood, bounded), `network` (partition, refused port). The
+slots held), `storm` (an HTTP flood, bounded), `network` (partition, refused port), `disk` (a
+file system filled), `switch` (a stand-in dependency switched through its control endpoint). The
 contract is in `base`. Nothing here knows any particular stack: callers pass service names,
 commands, paths, URLs and callables.
 """
@@ -21,11 +22,13 @@ from harness.faults.base import (
     owned_host,
 )
 from harness.faults.container import ContainerKilled, ContainerPaused, ContainerStopped
+from harness.faults.disk import DiskFilled
 from harness.faults.envfile import ConfigSwitch, EnvFileChange
 from harness.faults.hog import ConnectionHog
 from harness.faults.network import NetworkPartition, PortRefused
 from harness.faults.service import ServiceStopped
 from harness.faults.storm import HttpStorm
+from harness.faults.switch import HttpSwitch
 
 __all__ = [
     "BlastRadiusError",
@@ -34,6 +37,7 @@ __all__ = [
     "ContainerKilled",
     "ContainerPaused",
     "ContainerStopped",
+    "DiskFilled",
     "EnvFileChange",
     "Fault",
     "FaultError",
@@ -41,6 +45,7 @@ __all__ = [
     "FaultNotEffective",
     "FaultRecord",
     "HttpStorm",
+    "HttpSwitch",
     "NetworkPartition",
     "PortRefused",
     "ServiceStopped",

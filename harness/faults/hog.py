@@ -9,6 +9,8 @@ own sessions end a moment later: without this the service would get its slots ba
 fault would fade by itself), every TOP_UP_INTERVAL, up to `count`, until one of its sessions is
 terminated: someone is fixing it. A runbook that terminates the sessions (`pg_terminate_backend`)
 ends the fault; otherwise rollback closes them, and a watchdog closes them after `max_seconds`.
+With `in_transaction=False` the sessions sit plain `idle` instead (a client that keeps
+connections open and unused, such as a pool that never closes them).
 """
 
 from __future__ import annotations
@@ -75,8 +77,10 @@ class ConnectionHog(Fault):
 
     def __init__(self, dsn: Callable[[], str], *, count: int, hold_query: str = "SELECT 1",
                  connect_timeout: float = 3.0, max_seconds: float = 600.0,
-                 application_name: str = APPLICATION_NAME, clock: Clock = SYSTEM_CLOCK) -> None:
+                 application_name: str = APPLICATION_NAME, in_transaction: bool = True,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(clock=clock)
+        self.in_transaction = in_transaction
         if count < 1:
             raise BadInput(f"a connection hog needs a positive count, got {count}")
         if not (0 < max_seconds < math.inf and 0 < connect_timeout < math.inf):
@@ -93,8 +97,12 @@ class ConnectionHog(Fault):
         self._topping = threading.Event()  # set: stop taking freed slots
         self._topper: threading.Thread | None = None
 
+    @property
+    def _state_words(self) -> str:
+        return "idle in transaction" if self.in_transaction else "idle"
+
     def describe(self) -> str:
-        return f"up to {self.count} sessions held idle in transaction on {self._target}"
+        return f"up to {self.count} sessions held {self._state_words} on {self._target}"
 
     def held(self) -> int:
         """How many of its sessions are open and alive now."""
@@ -104,7 +112,7 @@ class ConnectionHog(Fault):
     # -- sessions --------------------------------------------------------------------------------
 
     def _connect(self, dsn: str) -> Conn:
-        return psycopg.connect(dsn, connect_timeout=self.connect_timeout, autocommit=False,
+        return psycopg.connect(dsn, connect_timeout=self.connect_timeout, autocommit=not self.in_transaction,
                                application_name=self.application_name)
 
     def _hold(self, conn: Conn) -> None:
@@ -136,7 +144,7 @@ class ConnectionHog(Fault):
             self._stopped_by = f"reached its count of {self.count}"
 
     def injected_detail(self) -> str:
-        return f"holding {len(self._conns)} sessions idle in transaction on {self._target} " \
+        return f"holding {len(self._conns)} sessions {self._state_words} on {self._target} " \
                f"(stopped opening: {self._stopped_by})"
 
     def verify(self) -> str:
@@ -151,7 +159,7 @@ class ConnectionHog(Fault):
                 except psycopg.OperationalError as exc:
                     if is_refusal(exc):
                         self._start_topping(dsn)
-                        return f"holding {held} sessions idle in transaction on {self._target}; " \
+                        return f"holding {held} sessions {self._state_words} on {self._target}; " \
                                f"one more connection was refused: {_first_line(exc)}"
                     raise FaultNotEffective(f"{self.describe()}: the proof connection failed, but not for want "
                                             f"of slots: {_first_line(exc)}") from exc

@@ -55,7 +55,7 @@ REFUSED_TOP = {
 TOP_VOLUME_KEYS = {"driver"}
 TOP_NETWORK_KEYS = {"driver"}
 TOP_FILE_KEYS = {"file", "content", "environment"}
-TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg"}
+TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg", "project_dir"}
 # Where a generated secret may appear (it is filled in when the container starts, not at load).
 SECRET_PLACES = ("environment", "env_file", "command", "entrypoint", "healthcheck", EXTENSION)
 

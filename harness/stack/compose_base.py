@@ -23,6 +23,7 @@ from harness.stack.yamlfile import YamlDocument, scalar_text
 EXTENSION = "x-gameday"
 PROFILES_ENV = "COMPOSE_PROFILES"
 MAX_ATTACHED_FILE_BYTES = 1_000_000  # a config, secret or env_file bigger than this is not one
+MAX_PROJECT_DEPTH = 2  # x-gameday.project_dir reaches at most this many folders above the file
 
 
 @dataclass
@@ -40,7 +41,29 @@ class ComposeReaderBase:
 
     @property
     def base(self) -> Path:
+        """The folder relative paths start from: the Compose file's own, as in Compose."""
         return self.path.parent
+
+    @property
+    def project(self) -> Path:
+        """The folder whose files the stack may use (build contexts, configs, env files, binds): the
+        Compose file's own, or an enclosing one that `x-gameday.project_dir` names, so that systems
+        of one repository can build a program kept once beside them (`context: ../common/upstream`)."""
+        ext = self.doc.value.get(EXTENSION) if isinstance(self.doc.value, dict) else None
+        raw = ext.get("project_dir") if isinstance(ext, dict) else None
+        if raw is None:
+            return self.base
+        if not isinstance(raw, str) or not raw.strip():
+            self.fail("x-gameday.project_dir must be a folder that holds this file, e.g. \"..\"", EXTENSION,
+                      "project_dir")
+        folder = (self.base / raw).resolve()
+        if not self.base.is_relative_to(folder):
+            self.fail(f"x-gameday.project_dir: {raw!r} is {folder}, which does not hold this file; name a folder "
+                      "above it (\"..\")", EXTENSION, "project_dir")
+        if folder == Path(folder.anchor) or len(self.base.relative_to(folder).parts) > MAX_PROJECT_DEPTH:
+            self.fail(f"x-gameday.project_dir: {raw!r} is {folder}: the project is at most {MAX_PROJECT_DEPTH} "
+                      "folders above this file, and never the file system's root", EXTENSION, "project_dir")
+        return folder
 
     def fail(self, message: str, *where: str | int) -> NoReturn:
         raise DefinitionError(message, path=self.path, line=self.doc.line(*where))
@@ -127,11 +150,12 @@ class ComposeReaderBase:
         return folder[:31].rstrip("-") or "stack"
 
     def project_file(self, raw: str, what: str, where: tuple[str | int, ...], *, kind: str = "file") -> Path:
-        """A path of the project folder (the Compose file's folder or below), which must exist."""
+        """A path of the project folder (the Compose file's folder or below, or x-gameday.project_dir),
+        which must exist."""
         target = (self.base / raw).resolve()
-        if not target.is_relative_to(self.base):
-            self.fail(f"{what}: {raw!r} is {target}, outside the project folder {self.base}: the harness reads and "
-                      f"mounts only files of the project; copy it into the project folder", *where)
+        if not target.is_relative_to(self.project):
+            self.fail(f"{what}: {raw!r} is {target}, outside the project folder {self.project}: the harness reads "
+                      f"and mounts only files of the project; copy it into the project folder", *where)
         if not target.exists():
             self.fail(f"{what}: {target} does not exist", *where)
         if kind == "file" and not target.is_file():

@@ -547,9 +547,9 @@ class ServiceReader(ComposeReaderBase):
                     self.fail(f"services.{name}.volumes: bind mount {source!r} is outside the project folder "
                               f"{self.base}: only the project's own files may be mounted", *where)
                 host = (self.base / source).resolve()
-                if not host.is_relative_to(self.base):
+                if not host.is_relative_to(self.project):
                     self.fail(f"services.{name}.volumes: bind mount {source!r} is {host}, outside the project folder "
-                              f"{self.base}: a drill's container may only see the project's files (use a named "
+                              f"{self.project}: a drill's container may only see the project's files (use a named "
                               "volume, or copy what it needs into the project)", *where)
                 if not host.exists():
                     self.fail(f"services.{name}.volumes: bind mount source {host} does not exist", *where)

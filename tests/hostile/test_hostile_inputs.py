@@ -318,9 +318,10 @@ CASES = [
                           "passes check_inputs, then mkdir of FILE/gameday-*/ raises NotADirectoryError: Traceback, "
                           "exit 1 (after printing 'journal in FILE/gameday-.../journal.jsonl'); expected exit 2 "
                           "'FILE: not a folder' before anything else")]),
-    pytest.param(Case(("shell", "nosuchhost"), 2, ("unknown host 'nosuchhost'", "app")), id="cli-shell-unknown-host",
+    pytest.param(Case(("shell", "nosuchhost", "--system", "chatkit"), 2, ("unknown host 'nosuchhost'", "app")),
+                 id="cli-shell-unknown-host",
                  marks=DOCKER),
-    pytest.param(Case(("shell", "nosuchhost"), 2, ("unknown host 'nosuchhost'",),
+    pytest.param(Case(("shell", "nosuchhost", "--system", "chatkit"), 2, ("unknown host 'nosuchhost'",),
                       env=(("DOCKER_HOST", "unix:///nonexistent/hostile/docker.sock"),)),
                  id="cli-shell-unknown-host-without-docker", marks=bug(
                      "harness/cli.py cmd_shell: the host is checked only after prepare() has connected to Docker, "

@@ -175,8 +175,9 @@ def test_the_stack_option_defaults_to_the_systems_stack(command: str) -> None:
 
     args = build_parser().parse_args([command, "--root", str(REPO)])
     assert args.stack is None
-    assert _stack(args) == REPO / "stack" / "chatkit" / "compose.yaml"
-    assert _stacks(args) == [REPO / "stack" / "chatkit" / "compose.yaml"]
+    assert _stacks(args) == [REPO / "stack" / name / "compose.yaml" for name in ("chatkit", "php-chatbot")]
+    one = build_parser().parse_args([command, "--root", str(REPO), "--system", "chatkit"])
+    assert _stack(one) == REPO / "stack" / "chatkit" / "compose.yaml"
     assert _stack(build_parser().parse_args([command, "--stack", "x.toml"])) == Path("x.toml")
 
 

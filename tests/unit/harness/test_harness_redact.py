@@ -183,3 +183,14 @@ def test_redact_fields_reaches_every_string_and_keeps_enums() -> None:
     assert out == _Record(f"DB_PASSWORD={M}", _Inner(f"token={M}", Verdict.PASSED), (f"redis://:{M}@h",),
                           {f"password={M}": f"secret: {M}"}, 3)
     assert out.inner.verdict is Verdict.PASSED
+
+
+@pytest.mark.regression
+def test_a_pattern_masked_when_its_record_was_written_is_dropped_not_used_as_a_character_class(
+        caplog: pytest.LogCaptureFixture) -> None:
+    written = Redactor(patterns=[r"ADMIN_TOKEN=\S+"])(r"ADMIN_TOKEN=\S+")  # the pattern matches its own text
+    assert written == MASK
+    kept = safe_patterns([written, r"ok_[0-9]{4}"], "exercise.jsonl")
+    assert [p.pattern for p in kept] == [r"ok_[0-9]{4}"]
+    assert Redactor(patterns=kept)("The Outcome: RECOVERED") == "The Outcome: RECOVERED"
+    assert "masked when written" in caplog.text

@@ -138,8 +138,10 @@ def test_another_projects_scenarios_package_in_the_same_process_is_refused(fake_
         discover(second)
 
 
-def test_the_repository_itself_is_one_system_found_by_discovery(isolated_scenarios: None) -> None:
+def test_the_repository_s_systems_are_found_by_discovery(isolated_scenarios: None) -> None:
     found = discover(REPO)
-    assert {s.system for s in found} == {"chatkit"}
-    assert {"chatkit/db-down", "chatkit/secret-missing", "chatkit/token-leak"} <= {s.key for s in found}
-    assert systems_of(found)[0].stacks == (REPO / "stack" / "chatkit" / "compose.yaml",)
+    assert {s.system for s in found} >= {"chatkit", "php-chatbot"}
+    assert {"chatkit/db-down", "chatkit/secret-missing", "php-chatbot/site-down"} <= {s.key for s in found}
+    stacks = {system.name: system.stacks for system in systems_of(found)}
+    assert stacks["chatkit"] == (REPO / "stack" / "chatkit" / "compose.yaml",)
+    assert stacks["php-chatbot"] == (REPO / "stack" / "php-chatbot" / "compose.yaml",)
