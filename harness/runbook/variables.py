@@ -36,7 +36,9 @@ STANDARD_VARIABLES = frozenset({
     "PIPESTATUS", "REPLY", "OPTARG", "OPTIND", "EDITOR", "PAGER", "BASH_SOURCE", "FUNCNAME",
 })
 _ASSIGNED = [
-    re.compile(r"(?:^|[;&|(]\s*|\b(?:export|local|declare|readonly|typeset)\s+(?:-\w+\s+)*)([A-Za-z_]\w*)(?:\[[^]]*\])?\+?="),
+    # At a command's start: the line's, after ; & | ( or a keyword that begins a command (`do X=1`).
+    re.compile(r"(?:^\s*|[;&|(]\s*|\b(?:do|then|else|export|local|declare|readonly|typeset)\s+(?:-\w+\s+)*)"
+               r"([A-Za-z_]\w*)(?:\[[^]]*\])?\+?="),
     re.compile(r"\bread\s+(?:-\w+\s+)*([A-Za-z_]\w*)"),
     re.compile(r"\bfor\s+([A-Za-z_]\w*)\s+in\b"),
 ]

@@ -401,3 +401,9 @@ def test_a_later_sibling_that_is_another_problem_does_not_verify_a_fix() -> None
               "**Diagnosis:**", "```bash", "echo look", "# Expected: ok", "```", "**Verification:**", "```bash",
               "echo ok", "# Expected: ok", "```")
     assert [line for _, _, line in found(text, "GD020")] == [2]
+
+
+def test_a_variable_assigned_after_do_or_then_is_set() -> None:
+    text = md("## Diagnosis", "```bash", "for i in 1 2 3; do STATUS=$(systemctl is-active app); echo $STATUS; done",
+              "if true; then N=1; echo $N; fi", "# Expected: active", "```")
+    assert found(text, "GD002") == []
