@@ -61,8 +61,10 @@ def test_two_lanes_run_their_drills_at_the_same_time_into_one_report(tmp_path: P
     assert sorted(d["scenario"] for d in summary["drills"]) == ["chatkit/db-down", "chatkit/pool-exhausted"]
     assert all(d["verdict"] == "passed" for d in summary["drills"])
     gameday_events = events(folder / "journal.jsonl")
-    assert [e["type"] for e in gameday_events] == ["GamedayStarted", "GamedayFinished"]
-    assert sorted(v[0] for v in gameday_events[1]["verdicts"]) == ["chatkit/db-down", "chatkit/pool-exhausted"]
+    # The gameday's own journal: its start, the coverage of each runbook it drills, its end.
+    assert [e["type"] for e in gameday_events] == ["GamedayStarted", "RunbookCovered", "GamedayFinished"]
+    assert gameday_events[1]["runbook"].endswith("stack/chatkit/RUNBOOK.md")
+    assert sorted(v[0] for v in gameday_events[-1]["verdicts"]) == ["chatkit/db-down", "chatkit/pool-exhausted"]
     assert containers_of(lane_pids(folder)) == []
 
 
