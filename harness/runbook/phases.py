@@ -58,7 +58,7 @@ _WORDS: tuple[tuple[tuple[str, ...], Meaning], ...] = (
       "root cause*", "possible cause*", "likely cause*", "common cause*", "why", "health check*"), Phase.DIAGNOSE),
     (("fix*", "resolution*", "resolv*", "solution*", "action*", "remediat*", "mitigat*", "workaround*",
       "recover*", "repair*", "restart", "rollback*", "roll", "revert", "restore", "reset", "reload", "scale",
-      "increase", "clear", "free", "apply", "kill", "stop", "start", "disable", "failover", "fail", "rotate",
+      "increase", "clear", "free", "apply", "kill", "stop", "start", "disable", "failover", "rotate",
       "redeploy", "drain", "purge", "reboot", "unseal", "renew", "release", "remove", "delete", "clean",
       "cleanup", "clean-up", "flush", "rebuild", "reindex", "terminate", "evict", "expand", "resize", "bump",
       "raise", "switch", "promote", "unlock", "patch", "upgrade", "reconnect", "retry", "requeue", "replay",

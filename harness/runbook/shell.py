@@ -101,8 +101,12 @@ class BlockReading:
 
     @property
     def executable(self) -> bool:
-        """True when the block holds shell commands a drill could run."""
-        return self.kind in (BlockKind.SHELL, BlockKind.SESSION) and bool(self.commands)
+        """True when the block holds shell commands a drill could run. A shell block that holds only
+        SQL still runs, as bash would run it when pasted: the drill shows it failing, and lint says
+        why (bare-sql), rather than the runbook's step silently leaving the drill."""
+        if self.kind is BlockKind.SHELL:
+            return bool(self.commands or self.bare_sql)
+        return self.kind is BlockKind.SESSION and bool(self.commands)
 
     def typed(self) -> tuple[CommandLine | ClientCommand, ...]:
         """Everything a person would type, shell and client alike, in line order."""

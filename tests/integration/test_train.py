@@ -103,10 +103,11 @@ class Shell:
         cleanup.append(self.terminal)
         self.terminal.wait_for(lambda s: self.prompt in s, f"a prompt on {host}")
 
-    def run(self, command: str) -> str:
+    def run(self, command: str, timeout: float = PROMPT_TIMEOUT) -> str:
         before = self.terminal.screen().count(self.prompt)
         self.terminal.type(command)
-        screen = self.terminal.wait_for(lambda s: s.count(self.prompt) > before, f"{command!r} to finish")
+        screen = self.terminal.wait_for(lambda s: s.count(self.prompt) > before, f"{command!r} to finish",
+                                        timeout=timeout)
         return screen
 
     def exit(self) -> int:

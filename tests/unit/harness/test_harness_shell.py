@@ -354,7 +354,9 @@ def test_reading_never_raises_and_every_line_is_in_the_block(language: str, code
     for typed in reading.typed():
         assert 0 <= typed.line < count
         assert typed.text.strip()
-    assert reading.executable == (reading.kind in (BlockKind.SHELL, BlockKind.SESSION) and bool(reading.commands))
+    # A shell block runs if it holds anything typed as shell, bare SQL too (bash runs it and fails).
+    assert reading.executable == ((reading.kind is BlockKind.SHELL and bool(reading.commands or reading.bare_sql))
+                                  or (reading.kind is BlockKind.SESSION and bool(reading.commands)))
 
 
 def test_client_launched_without_a_prompt_above_its_prompts_is_a_command() -> None:
