@@ -38,10 +38,12 @@ from harness.stack.definition import (
     DEFAULT_SECRET_BYTES,
     LOCAL_HOST,
     MAX_SERVICES,
+    DependencyCycle,
     LocalImage,
     SecretSpec,
     ServiceSpec,
     StackDefinition,
+    dependency_order,
     read_definition_text,
 )
 from harness.stack.interpolate import InterpolationError, Interpolator
@@ -299,32 +301,11 @@ class _Reader(ServiceReader):
                 if dep not in by_name:
                     self.fail(f"services.{spec.name} depends on {dep!r}, which is not a service of this file "
                               f"({', '.join(by_name)})", *self.dependency_where(spec.name, dep))
-        ordered: list[ServiceSpec] = []
-        done: set[str] = set()
-        for root in services:  # depth first, with an explicit stack: no recursion limit to reach
-            if root.name in done:
-                continue
-            path = [root.name]
-            stack: list[tuple[ServiceSpec, int]] = [(root, 0)]
-            while stack:
-                spec, index = stack[-1]
-                if index < len(spec.depends_on):
-                    stack[-1] = (spec, index + 1)
-                    needed = by_name[spec.depends_on[index]]
-                    if needed.name in done:
-                        continue
-                    if needed.name in path:
-                        cycle = " -> ".join([*path[path.index(needed.name):], needed.name])
-                        self.fail(f"depends_on forms a cycle: {cycle}; break it",
-                                  *self.dependency_where(spec.name, needed.name))
-                    path.append(needed.name)
-                    stack.append((needed, 0))
-                    continue
-                stack.pop()
-                path.pop()
-                done.add(spec.name)
-                ordered.append(spec)
-        return tuple(ordered)
+        try:
+            return dependency_order(services)
+        except DependencyCycle as cycle:
+            self.fail(f"depends_on forms a cycle: {cycle}; break it",
+                      *self.dependency_where(cycle.dependent, cycle.needed))
 
     def dependency_where(self, service: str, dep: str) -> tuple[str | int, ...]:
         """The path of `dep` in a service's depends_on, in its list or its mapping form."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -800,33 +800,53 @@ class _Loader:
                 if dep not in by_name:
                     raise self.fail(f"services.{spec.name} depends on unknown service {dep!r}",
                                     "depends_on", f"[services.{spec.name}]")
-        ordered: list[ServiceSpec] = []
-        done: set[str] = set()
-        visiting: set[str] = set()
-        for root in services:  # depth first, with an explicit stack: no recursion limit to reach
-            if root.name in done:
-                continue
-            visiting.add(root.name)
-            stack: list[tuple[ServiceSpec, int]] = [(root, 0)]
-            while stack:
-                spec, index = stack[-1]
-                if index < len(spec.depends_on):
-                    stack[-1] = (spec, index + 1)
-                    needed = by_name[spec.depends_on[index]]
-                    if needed.name in done:
-                        continue
-                    if needed.name in visiting:
-                        self.scope = None
-                        raise self.fail(f"services.{needed.name}: depends_on forms a cycle",
-                                        f"[services.{needed.name}]")
-                    visiting.add(needed.name)
-                    stack.append((needed, 0))
+        try:
+            return dependency_order(services)
+        except DependencyCycle as cycle:
+            self.scope = None
+            where = f"[services.{cycle.needed}]"
+            raise self.fail(f"services.{cycle.needed}: depends_on forms a cycle", where) from None
+
+
+class DependencyCycle(Exception):
+    """Services that depend on each other in a ring: `dependent` names `needed`, already on `path`."""
+
+    def __init__(self, dependent: str, needed: str, path: tuple[str, ...]) -> None:
+        self.dependent, self.needed, self.path = dependent, needed, path
+        super().__init__(" -> ".join([*path[path.index(needed):], needed]))
+
+
+def dependency_order(services: Sequence[ServiceSpec]) -> tuple[ServiceSpec, ...]:
+    """Services sorted so that each starts after what it depends on (every name in `depends_on` must
+    be a service: readers check that first, at their own lines). Raises DependencyCycle. Depth first
+    with an explicit stack, so no recursion limit to reach; one place for both stack formats."""
+    by_name = {s.name: s for s in services}
+    ordered: list[ServiceSpec] = []
+    done: set[str] = set()
+    for root in services:
+        if root.name in done:
+            continue
+        path = [root.name]
+        on_path = {root.name}
+        stack: list[tuple[ServiceSpec, int]] = [(root, 0)]
+        while stack:
+            spec, index = stack[-1]
+            if index < len(spec.depends_on):
+                stack[-1] = (spec, index + 1)
+                needed = by_name[spec.depends_on[index]]
+                if needed.name in done:
                     continue
-                stack.pop()
-                visiting.discard(spec.name)
-                done.add(spec.name)
-                ordered.append(spec)
-        return tuple(ordered)
+                if needed.name in on_path:
+                    raise DependencyCycle(spec.name, needed.name, tuple(path))
+                path.append(needed.name)
+                on_path.add(needed.name)
+                stack.append((needed, 0))
+                continue
+            stack.pop()
+            on_path.discard(path.pop())
+            done.add(spec.name)
+            ordered.append(spec)
+    return tuple(ordered)
 
 
 def _is_reference(reference: str) -> bool:
