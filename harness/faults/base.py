@@ -37,6 +37,7 @@ from harness.stack.definition import LOCAL_HOST
 from harness.stack.host import ExecResult, Host
 from harness.stack.labels import STACK_ID
 from harness.stack.stack import Stack
+from harness.stack.waits import WaitTimeout, wait_for
 from harness.vocabulary import FaultAction
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,9 @@ class _State(enum.Enum):
     RESTORED = "restored"
 
 
+PROOF_INTERVAL = 0.25  # seconds between looks for a fault's effect
+
+
 class Fault(abc.ABC):
     """A fault: inject, verify, is_active, restore; `rollback` and the context manager are given."""
 
@@ -118,6 +122,16 @@ class Fault(abc.ABC):
     def describe(self) -> str:
         """One line for reports, e.g. "postgresql stopped on db"."""
         return self.name
+
+    def await_proof(self, proof: Callable[[], tuple[bool, str]], timeout: float, *, also: str = "") -> str:
+        """What `proof` saw once it showed the fault's effect; FaultNotEffective (with `also`) when it
+        did not within `timeout` seconds."""
+        try:
+            return wait_for(proof, what=f"the effect of {self.describe()}", timeout=timeout,
+                            interval=PROOF_INTERVAL, clock=self.clock)
+        except WaitTimeout as exc:
+            raise FaultNotEffective(f"{self.describe()}: no effect within {exc.timeout:g}s (last seen: "
+                                    f"{exc.last}){also}") from None
 
     def prepare(self) -> None:
         """Everything before touching anything, called by `start()` (or earlier by a caller that

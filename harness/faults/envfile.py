@@ -20,12 +20,10 @@ from harness.errors import BadInput
 from harness.faults.base import Fault, FaultError, FaultNotEffective, outcome, owned_host
 from harness.stack.host import Host
 from harness.stack.stack import Stack
-from harness.stack.waits import WaitTimeout, wait_for
 
 VERIFY_TIMEOUT = 20.0
 RESTART_TIMEOUT = 90.0
 FILE_TIMEOUT = 30.0
-PROOF_INTERVAL = 0.25
 
 Proof = Callable[[], tuple[bool, str]]
 
@@ -205,12 +203,7 @@ class EnvFileChange(Fault):
                 raise FaultNotEffective(f"{self.describe()}: the file does not carry the change "
                                         "(it already had these settings, or something put them back)")
             return f"{self.path} on {self.host.name} now has {', '.join(still)}"
-        try:
-            return wait_for(self.proof, what=f"the effect of {self.describe()}", timeout=self.verify_timeout,
-                            interval=PROOF_INTERVAL, clock=self.clock)
-        except WaitTimeout as exc:
-            raise FaultNotEffective(f"{self.describe()}: no effect within {exc.timeout:g}s "
-                                    f"(last seen: {exc.last}); restart: {self._restart_outcome}") from None
+        return self.await_proof(self.proof, self.verify_timeout, also=f"; restart: {self._restart_outcome}")
 
     def is_active(self) -> bool:
         return bool(self._in_effect(self._read()))

@@ -18,11 +18,9 @@ import httpx
 
 from harness.clock import SYSTEM_CLOCK, Clock
 from harness.faults.base import Fault, FaultError, FaultNotEffective, require_loopback
-from harness.stack.waits import WaitTimeout, wait_for
 
 REQUEST_TIMEOUT = 5.0
 VERIFY_TIMEOUT = 15.0
-PROOF_INTERVAL = 0.25
 
 Proof = Callable[[], tuple[bool, str]]
 State = Mapping[str, Any]
@@ -91,12 +89,7 @@ class HttpSwitch(Fault):
             raise FaultNotEffective(f"{self.describe()}: the switch reads {json.dumps(state)[:200]}")
         if self.proof is None:
             return f"the control endpoint reads {json.dumps(state, sort_keys=True)[:200]}"
-        try:
-            return wait_for(self.proof, what=f"the effect of {self.describe()}", timeout=self.verify_timeout,
-                            interval=PROOF_INTERVAL, clock=self.clock)
-        except WaitTimeout as exc:
-            raise FaultNotEffective(f"{self.describe()}: no effect within {exc.timeout:g}s (last seen: "
-                                    f"{exc.last})") from None
+        return self.await_proof(self.proof, self.verify_timeout)
 
     def is_active(self) -> bool:
         return self.in_effect(self._switch_state())
