@@ -2,8 +2,11 @@
 """A small OpenAI-compatible API for stacks under test, whose behaviour a drill switches.
 
 API (port 8080 by default): `POST /v1/chat/completions` answers a chat completion that quotes the
-last user message; `GET /v1/models` lists one model. Requests need `Authorization: Bearer KEY`
-when UPSTREAM_API_KEY is set (401 otherwise, as the real API answers a bad key).
+last user message; `GET /v1/models` lists one model. A lead API rides along for systems that submit
+leads (LeadProsper's shape): `POST /direct_post` accepts a JSON lead; `GET /health` answers
+{"status": "ok"}. Every API request needs `Authorization: Bearer KEY` when UPSTREAM_API_KEY is set
+(a lead may carry the key as `lp_key` instead); 401 otherwise, as the real APIs answer a bad key.
+Every API path, /health included, misbehaves as switched: a provider's health check fails with it.
 
 Control (port 8081, for the harness only: published on the machine's loopback):
   GET  /control            the current behaviour and counters
@@ -13,7 +16,8 @@ Control (port 8081, for the harness only: published on the machine's loopback):
                            hang (holds each request it gets while in this mode without ever answering,
                            until the client gives up or MAX_HANG_SECONDS pass, as a stalled provider does) |
                            unauthorized (401)
-  GET  /control/requests   what the API received (newest last, at most MAX_RECORDED), with the answer
+  GET  /control/requests   what the API received (newest last, at most MAX_RECORDED), with the answer;
+                           `?path=/direct_post` keeps one path. Keys sent in a body are not recorded.
   DELETE /control/requests forget them
   GET  /health             200 "ok"
 
@@ -32,10 +36,12 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 MODES = ("healthy", "rate-limited", "error", "slow", "hang", "unauthorized")
 MAX_RECORDED = 500
 MAX_BODY_BYTES = 1_000_000
+SECRET_FIELDS = ("lp_key", "api_key", "key")  # never recorded: the record is read into reports
 MAX_HANG_SECONDS = 120.0
 MAX_SLOW_SECONDS = 120.0
 HANG_POLL_SECONDS = 0.25
@@ -117,7 +123,7 @@ class ApiHandler(Handler):
         if self.path.rstrip("/") == "/v1/models":
             self.answer(b"", lambda _body: (200, {"object": "list", "data": [{"id": "gpt-fake", "object": "model"}]}))
         elif self.path == "/health":
-            self.send_json(200, {"status": "ok"})
+            self.answer(b"", lambda _body: (200, {"status": "ok"}))
         else:
             self.send_json(404, _error(f"unknown path {self.path}", "invalid_request_error"))
 
@@ -125,6 +131,8 @@ class ApiHandler(Handler):
         body = self.body()
         if self.path.rstrip("/") == "/v1/chat/completions":
             self.answer(body, completion)
+        elif self.path.rstrip("/") == "/direct_post":
+            self.answer(body, lead_accepted)
         else:
             self.send_json(404, _error(f"unknown path {self.path}", "invalid_request_error"))
 
@@ -132,8 +140,7 @@ class ApiHandler(Handler):
         started = time.monotonic()
         mode, options, _generation = STATE.current()
         status, payload, headers = 200, None, {}
-        key = os.environ.get("UPSTREAM_API_KEY", "")
-        if (key and self.headers.get("Authorization", "") != f"Bearer {key}") or mode == "unauthorized":
+        if not self.authorized(body) or mode == "unauthorized":
             status, payload = 401, _error("Incorrect API key provided.", "invalid_request_error", "invalid_api_key")
         elif mode == "rate-limited":
             retry = str(options.get("retry_after", 2))
@@ -157,6 +164,16 @@ class ApiHandler(Handler):
                       "status": status, "seconds": round(time.monotonic() - started, 3),
                       "authorized": status != 401, "body": _preview(body)})
         self.send_json(status, payload, headers)
+
+    def authorized(self, body: bytes) -> bool:
+        key = os.environ.get("UPSTREAM_API_KEY", "")
+        if not key or self.headers.get("Authorization", "") == f"Bearer {key}":
+            return True
+        try:
+            sent = json.loads(body) if body else None
+        except ValueError:
+            return False
+        return isinstance(sent, dict) and sent.get("lp_key") == key
 
     def hang(self) -> None:
         """Hold the request, answering nothing, until the client closes its end or the bound passes."""
@@ -188,11 +205,27 @@ def completion(body: bytes) -> tuple[int, dict[str, Any]]:
     }
 
 
+LEADS_ACCEPTED = iter(range(1, 1 << 62))
+
+
+def lead_accepted(body: bytes) -> tuple[int, dict[str, Any]]:
+    try:
+        lead = json.loads(body or b"{}")
+    except ValueError:
+        lead = None
+    if not isinstance(lead, dict) or not (lead.get("email") or lead.get("phone")):
+        return 400, {"status": "ERROR", "code": 400, "message": "a lead needs an email or a phone"}
+    return 200, {"status": "ACCEPTED", "code": 0, "lead_id": next(LEADS_ACCEPTED), "message": "Lead accepted"}
+
+
 def _preview(body: bytes) -> Any:
     try:
-        return json.loads(body) if body else None
+        sent = json.loads(body) if body else None
     except ValueError:
         return body[:200].decode("utf-8", "replace")
+    if isinstance(sent, dict):
+        sent = {name: ("(not recorded)" if name in SECRET_FIELDS else value) for name, value in sent.items()}
+    return sent
 
 
 class ControlHandler(Handler):
@@ -201,9 +234,11 @@ class ControlHandler(Handler):
     def do_GET(self) -> None:
         if self.path == "/control":
             self.send_json(200, STATE.snapshot())
-        elif self.path == "/control/requests":
+        elif self.path.split("?", 1)[0] == "/control/requests":
+            wanted = parse_qs(urlsplit(self.path).query).get("path")
             with STATE.lock:
-                self.send_json(200, list(STATE.received))
+                self.send_json(200, [entry for entry in STATE.received
+                                     if not wanted or entry["path"].split("?", 1)[0] in wanted])
         elif self.path == "/health":
             self.send_json(200, {"status": "ok"})
         else:
