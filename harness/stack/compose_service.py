@@ -5,10 +5,12 @@ configs and secrets, and the service's `x-gameday` (files, set-up, logs, inputs,
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from harness.durations import parse_duration
@@ -88,7 +90,7 @@ HEALTH_KEYS = {"test", "interval", "timeout", "retries", "start_period", "disabl
 PORT_KEYS = {"target", "published", "host_ip", "protocol", "mode"}
 VOLUME_KEYS = {"type", "source", "target", "read_only", "tmpfs", "volume", "bind"}
 SERVICE_FILE_KEYS = {"source", "target", "mode"}
-SERVICE_EXTENSION_KEYS = {"files", "setup", "logs", "inputs", "allow_cap_add"}
+SERVICE_EXTENSION_KEYS = {"files", "setup", "logs", "inputs", "allow_cap_add", "prepare"}
 
 
 def parse_compose_size(value: object) -> int:
@@ -263,14 +265,28 @@ class ServiceReader(ComposeReaderBase):
             if not pattern or pattern.startswith(("/", "\\")) or ".." in pattern.replace("\\", "/").split("/"):
                 self.fail(f"services.{name}.x-gameday.inputs: {pattern!r} reaches outside the build context; write "
                           "globs relative to the context, e.g. \"images/app/**\"", *at, EXTENSION, "inputs", index)
+        prepare = self.prepare(name, ext.get("prepare"), context, (*at, EXTENSION, "prepare"))
         recipe = ImageRecipe(repository, dockerfile, context, inputs,
-                             tuple((k, v) for k, v in args if k != base_arg), target, base_arg)
+                             tuple((k, v) for k, v in args if k != base_arg), target, base_arg, prepare)
         builder, known = self.builders.setdefault(repository, (name, recipe))
         if known != recipe:
             self.fail(f"services.{name}.image {repository!r} is already built by services.{builder} from a different "
                       "recipe: give this image another name, or drop this service's build to run that image",
                       *at, "image")
         return recipe
+
+    def prepare(self, name: str, raw: object, context: Path, where: tuple[str | int, ...]) -> tuple[str, ...]:
+        """x-gameday.prepare: [PROGRAM, ARG...], PROGRAM an executable file inside the build context."""
+        if raw is None:
+            return ()
+        argv = self.strings(raw, *where)
+        program = (context / argv[0]).resolve() if argv and argv[0] else context
+        if not argv or argv[0].startswith("/") or not program.is_relative_to(context) or not program.is_file():
+            self.fail(f"services.{name}.x-gameday.prepare: the program must be a file inside the build context "
+                      f"{context}, named relative to it (e.g. [\"app/build.sh\"]); got {argv[:1]}", *where)
+        if not os.access(program, os.X_OK):
+            self.fail(f"services.{name}.x-gameday.prepare: {program} is not executable (chmod +x it)", *where)
+        return tuple(argv)
 
     def environment(self, name: str, body: Mapping[str, Any], values: Mapping[str, str],
                     deferred: frozenset[str]) -> tuple[tuple[str, str], ...]:

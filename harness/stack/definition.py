@@ -88,6 +88,10 @@ class ImageRecipe:
     build_args: tuple[tuple[str, str], ...] = ()
     target: str = ""  # a multi-stage Dockerfile's stage to build; "" is the last one
     base_arg: str = "BASE"  # the build argument the harness sets to its base image
+    # A program of the project run on this machine before the build (argv; the program a path
+    # inside the context, run there): what containers cannot do themselves, such as fetching
+    # packages from a registry only the machine reaches. It must be quick when nothing changed.
+    prepare: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ BASE_ENV = "GAMEDAY_BASE_IMAGE"
 MIRROR_ENV = "GAMEDAY_DEBIAN_MIRROR"
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
 DEBOOTSTRAP_TIMEOUT = 900.0
+PREPARE_TIMEOUT = 1200.0
 BUILD_LOCK = Path(tempfile.gettempdir()) / "gameday-image-build.lock"
 BUILD_LOG_TAIL_LINES = 40
 RECIPE_HASH_LABEL = f"{LABEL_PREFIX}recipe-hash"
@@ -163,10 +164,35 @@ def recipe_hash(recipe: ImageRecipe, base_id: str) -> str:
     return digest.hexdigest()
 
 
+def run_prepare(recipe: ImageRecipe, progress: Progress = log.info) -> None:
+    """The recipe's host step (x-gameday.prepare), run in its context; ImageBuildError when it fails."""
+    if not recipe.prepare:
+        return
+    started = time.monotonic()
+    shown = " ".join(recipe.prepare)
+    try:
+        result = subprocess.run([str(recipe.context / recipe.prepare[0]), *recipe.prepare[1:]], cwd=recipe.context,
+                                capture_output=True, text=True, timeout=PREPARE_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise ImageBuildError(f"the host step `{shown}` ran longer than {exc.timeout:.0f}s",
+                              image=recipe.repository) from exc
+    except OSError as exc:
+        raise ImageBuildError(f"the host step `{shown}` could not start: {exc}", image=recipe.repository) from exc
+    if result.returncode != 0:
+        tail = "\n".join((result.stdout + result.stderr).splitlines()[-BUILD_LOG_TAIL_LINES:])
+        raise ImageBuildError(f"the host step `{shown}` (in {recipe.context}) failed with exit {result.returncode}",
+                              image=recipe.repository, log_tail=tail)
+    seconds = time.monotonic() - started
+    if seconds >= 1:
+        progress(f"prepared {recipe.repository} on this machine (`{shown}`) in {seconds:.0f}s")
+
+
 def ensure_image(client: docker.DockerClient, recipe: ImageRecipe, base: str,
                  progress: Progress = log.info) -> BuiltImage:
-    """The image for `recipe`, built only if no image with its recipe hash exists yet."""
+    """The image for `recipe`, built only if no image with its recipe hash exists yet (its host
+    step runs first: what it makes is part of the recipe's inputs)."""
     started = time.monotonic()
+    run_prepare(recipe, progress)
     base_id = client.images.get(base).id
     tag = f"{recipe.repository}:{recipe_hash(recipe, base_id)[:16]}"
     if _has_image(client, tag):

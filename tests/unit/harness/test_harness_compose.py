@@ -729,3 +729,29 @@ def test_compose_durations(written: str, seconds: float) -> None:
                                                ("512B", 512), ("2 M", 2 * 1024**2)])
 def test_compose_sizes(written: object, size: int) -> None:
     assert parse_compose_size(written) == size
+
+
+# --- x-gameday.prepare: a host step before the build ----------------------------------------------
+
+
+def test_prepare_names_an_executable_program_inside_the_context(tmp_path: Path) -> None:
+    text = "services:\n  app:\n    image: t/app\n    build: .\n    x-gameday: {prepare: [tools/make.sh, --quick]}\n"
+    write(tmp_path, text, **{"tools__make.sh": "#!/bin/sh\n"})
+    (tmp_path / "tools" / "make.sh").chmod(0o755)
+    image = load_compose(tmp_path / "compose.yaml", environ={}).service("app").image
+    assert isinstance(image, ImageRecipe)
+    assert image.prepare == ("tools/make.sh", "--quick")
+
+
+@pytest.mark.parametrize(("program", "words"), [
+    ("missing.sh", ("inside the build context", "missing.sh")),
+    ("../outside.sh", ("inside the build context",)),
+    ("/bin/sh", ("inside the build context",)),
+    ("plain.sh", ("not executable", "chmod +x")),
+])
+def test_a_prepare_program_that_cannot_run_is_refused_at_its_line(tmp_path: Path, program: str,
+                                                                   words: tuple[str, ...]) -> None:
+    text = f"services:\n  app:\n    image: t/app\n    build: .\n    x-gameday:\n      prepare: [{program}]\n"
+    (tmp_path.parent / "outside.sh").write_text("#!/bin/sh\n")
+    exc = error(tmp_path, text, **{"plain.sh": "#!/bin/sh\n"})
+    assert_at(exc, text, "prepare:", *words)

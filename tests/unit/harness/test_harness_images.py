@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from harness.errors import ImageBuildError
 from harness.stack.definition import ImageRecipe
-from harness.stack.images import _input_files, recipe_hash
+from harness.stack.images import _input_files, recipe_hash, run_prepare
 
 BASE = "sha256:1111"
 INPUTS = ("images/app/**", "images/common/**", "service/**")
@@ -156,3 +157,32 @@ def test_caches_and_bytecode_under_the_inputs_keep_the_hash(context: Path, befor
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(b"\x00cache")
     assert recipe_hash(recipe_for(context), BASE) == before
+
+
+# --- the host step (x-gameday.prepare) ------------------------------------------------------------
+
+
+def _with_step(context: Path, script: str) -> ImageRecipe:
+    step = context / "step.sh"
+    step.write_text("#!/bin/sh\n" + script)
+    step.chmod(0o755)
+    return ImageRecipe("t/app", context / "images/app/Dockerfile", context, ("**/*",), prepare=("step.sh", "made"))
+
+
+def test_the_host_step_runs_in_the_context_with_its_arguments(context: Path) -> None:
+    run_prepare(_with_step(context, 'echo "$1" > out.txt\n'))
+    assert (context / "out.txt").read_text() == "made\n"
+
+
+def test_a_failing_host_step_is_a_build_error_with_its_output(context: Path) -> None:
+    with pytest.raises(ImageBuildError) as info:
+        run_prepare(_with_step(context, 'echo "npm ERR! registry unreachable" >&2\nexit 7\n'))
+    assert "exit 7" in str(info.value)
+    assert "registry unreachable" in (info.value.log_tail or "")
+
+
+def test_what_the_host_step_makes_is_an_input_of_the_image(context: Path) -> None:
+    recipe = _with_step(context, 'echo "$1" > out.txt\n')
+    before = recipe_hash(recipe, "sha256:base")
+    run_prepare(recipe)
+    assert recipe_hash(recipe, "sha256:base") != before
