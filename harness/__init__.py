@@ -24,6 +24,7 @@ _EXPORTS = {
     "ContainerStopped": "harness.faults.container",
     "DefinitionError": "harness.errors",
     "DiskFilled": "harness.faults.disk",
+    "RedisFilled": "harness.faults.keyspace",
     "DockerUnavailable": "harness.errors",
     "DrillContext": "harness.scenarios",
     "DrillResult": "harness.drill",
@@ -94,6 +95,7 @@ __all__ = [
     "Observation",
     "PortRefused",
     "Priority",
+    "RedisFilled",
     "Runbook",
     "Scenario",
     "ServiceStopped",
@@ -140,6 +142,7 @@ if TYPE_CHECKING:
     from harness.faults.disk import DiskFilled
     from harness.faults.envfile import ConfigSwitch, EnvFileChange
     from harness.faults.hog import ConnectionHog
+    from harness.faults.keyspace import RedisFilled
     from harness.faults.network import NetworkPartition, PortRefused
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
