@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import docker
 import httpx
@@ -67,3 +68,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if left:
         print(f"\nLEAK: harness objects of this run survived the session: {left}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+class Stoppable(Protocol):
+    def stop(self) -> None: ...
+
+
+@pytest.fixture
+def cleanup() -> Iterator[list[Stoppable]]:
+    """What a test started (a controller, a terminal), stopped in reverse however the test ends."""
+    started: list[Stoppable] = []
+    yield started
+    for thing in reversed(started):
+        thing.stop()

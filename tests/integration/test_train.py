@@ -20,12 +20,11 @@ import subprocess
 import sys
 import termios
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import docker
-import pytest
+from conftest import Stoppable
 
 from harness.stack.labels import PID
 from harness.stack.waits import wait_for
@@ -161,19 +160,6 @@ class Controller:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         self.process.wait(timeout=END_TIMEOUT)
-
-
-class Stoppable(Protocol):
-    def stop(self) -> None: ...
-
-
-@pytest.fixture
-def cleanup() -> Iterator[list[Stoppable]]:
-    """What a test started, stopped (in reverse) however the test ends."""
-    started: list[Stoppable] = []
-    yield started
-    for thing in reversed(started):
-        thing.stop()
 
 
 def gameday(*args: str) -> subprocess.CompletedProcess[str]:

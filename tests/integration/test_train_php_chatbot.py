@@ -3,33 +3,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from test_train import Controller, Shell, Stoppable, events, gameday
-
-
-@pytest.fixture
-def started() -> Iterator[list[Stoppable]]:
-    """What the test started, stopped in reverse however it ends."""
-    things: list[Stoppable] = []
-    yield things
-    for thing in reversed(things):
-        thing.stop()
+from conftest import Stoppable
+from test_train import Controller, Shell, events, gameday
 
 
 def test_a_scripted_trainee_restarts_the_stopped_worker_and_the_backlog_drains(
-    tmp_path: Path, started: list[Stoppable]
+    tmp_path: Path, cleanup: list[Stoppable]
 ) -> None:
     controller = Controller(tmp_path, "php-chatbot/worker-stopped", "--time-limit", "3m")
-    started.append(controller)
+    cleanup.append(controller)
     page = controller.wait_for_page()
     for told in ("worker-stopped", "chatbot-worker", "background-worker-stopped", "systemctl"):
         assert told not in page, f"the page gives away {told!r}:\n{page}"
     assert "the bot never answers" in page
 
-    shell = Shell(controller.report, "web", started)
+    shell = Shell(controller.report, "web", cleanup)
     stats = 'curl -s localhost/admin-api.php/job_stats -H "Authorization: Bearer $ADMIN_TOKEN"'
     screen = shell.run(f"{stats} | jq -M -c .jobs")
     assert '"pending":' in screen
