@@ -148,6 +148,8 @@ def test_redis_stopped_answers_503_quickly_and_recovers_without_an_app_restart(c
     assert say(web, cookie, "hello").status_code == 200
     redis = chat_stack.host("redis")
     pids_before = on_app(chat_stack, "pm2 pid next-app")
+    worker_restarts = "pm2 jlist | jq -r '.[] | select(.name==\"lead-worker\") | .pm2_env.restart_time'"
+    restarts_before = on_app(chat_stack, worker_restarts)
     assert redis.exec("sudo systemctl stop redis").ok
     try:
         assert redis.exec("systemctl is-active redis").stdout.strip() == "inactive"
@@ -165,7 +167,24 @@ def test_redis_stopped_answers_503_quickly_and_recovers_without_an_app_restart(c
     assert again.status_code == 200, again.text
     assert again.json()["messages"] == 2
     assert on_app(chat_stack, "pm2 pid next-app") == pids_before
+    # The worker waited it out, saying so, without crashing.
+    assert on_app(chat_stack, worker_restarts) == restarts_before
+    assert on_app(chat_stack, "grep -c 'ERROR \\[lead-worker\\] Redis unavailable' logs/application.log") != "0"
     assert on_app(chat_stack, "grep -c 'ERROR \\[app\\] Session not found' logs/application.log") != "0"
+
+
+def test_a_rate_limited_openai_makes_the_category_general(chat_stack: Stack, web: httpx.Client) -> None:
+    control = f"{chat_stack.endpoint('openai', 8081)}/control"
+    cookie = new_session(web)
+    httpx.post(control, json={"mode": "rate-limited", "retry_after": 1}, timeout=5)
+    try:
+        reply = say(web, cookie, "my divorce")
+    finally:
+        httpx.post(control, json={"mode": "healthy"}, timeout=5)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["category"] == "general"
+    assert on_app(chat_stack, "grep -c 'ERROR \\[app\\] Category detection failed: upstream 429' logs/application.log")
+    assert say(web, cookie, "my divorce").json()["category"] == "family-law"
 
 
 def test_a_stopped_worker_leaves_the_queue_growing_and_a_started_one_drains_it(chat_stack: Stack,
@@ -263,18 +282,19 @@ def test_hosts_behave_as_the_runbook_assumes(chat_stack: Stack) -> None:
         result = app.exec(command, timeout=30)
         assert result.stdout.strip() == expected, (command, result)
     redis = chat_stack.host("redis")
-    for command, expected in {
+    redis_checks: dict[str, str | None] = {
         "systemctl is-active redis redis-server": "active\nactive",
         "sudo systemctl restart redis && systemctl is-active redis": "active",
         "redis-cli config get maxmemory-policy | tail -n 1": "noeviction",
         "redis-cli config get maxmemory | tail -n 1": str(64 * 1024 * 1024),
         "grep -c 'Ready to accept connections' /var/log/redis/redis-server.log": None,
         "grep -c '^requirepass' /etc/redis/redis.conf": "0",  # the password is only in auth.conf, made at start
-    }.items():
+    }
+    for command, wanted in redis_checks.items():
         result = redis.exec(command, timeout=30)
-        assert result.ok or expected == "0", (command, result)
-        if expected is not None:
-            assert result.stdout.strip() == expected, (command, result)
+        assert result.ok or wanted == "0", (command, result)
+        if wanted is not None:
+            assert result.stdout.strip() == wanted, (command, result)
     # Every line of the application log has its shape.
     for line in app.exec("tail -n 30 logs/application.log").stdout.splitlines():
         assert line.split(" ")[1] in ("INFO", "WARN", "ERROR"), line
