@@ -1,10 +1,10 @@
 """gameday-harness: executable runbooks and chaos drills.
 
 The public surface: what a user writes in a scenario module (`@scenario`, `Observation`, the
-`DrillContext` a fixture gets, the faults, `http_check`), what a test reads back (`DrillResult`,
-`Verdict`, `FindingKind`), the stack and runbook types, and the errors. Imported on first use,
-so that `gameday lint` and other commands that never touch Docker start fast. Plumbing (step
-runners, matchers, launch helpers) stays in its modules.
+`DrillContext` a fixture gets, the faults, `http_check`, `wait_for` for a check's bounded wait),
+what a test reads back (`DrillResult`, `Verdict`, `FindingKind`), the stack and runbook types,
+and the errors. Imported on first use, so that `gameday lint` and other commands that never
+touch Docker start fast. Plumbing (step runners, matchers, launch helpers) stays in its modules.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ _EXPORTS = {
     "ContainerStopped": "harness.faults.container",
     "DefinitionError": "harness.errors",
     "DiskFilled": "harness.faults.disk",
-    "RedisFilled": "harness.faults.keyspace",
     "DockerUnavailable": "harness.errors",
     "DrillContext": "harness.scenarios",
     "DrillResult": "harness.drill",
@@ -48,6 +47,7 @@ _EXPORTS = {
     "Observation": "harness.scenarios",
     "PortRefused": "harness.faults.network",
     "Priority": "harness.vocabulary",
+    "RedisFilled": "harness.faults.keyspace",
     "Runbook": "harness.runbook.model",
     "Scenario": "harness.scenarios",
     "ServiceStopped": "harness.faults.service",
@@ -55,11 +55,13 @@ _EXPORTS = {
     "StackDefinition": "harness.stack.definition",
     "StackStartError": "harness.errors",
     "Verdict": "harness.vocabulary",
+    "WaitTimeout": "harness.stack.waits",
     "http_check": "harness.observe.probe",
     "lint": "harness.runbook.lint",
     "load_definition": "harness.stack.definition",
     "parse_runbook": "harness.runbook.parse",
     "scenario": "harness.scenarios",
+    "wait_for": "harness.stack.waits",
 }
 
 __all__ = [
@@ -103,11 +105,13 @@ __all__ = [
     "StackDefinition",
     "StackStartError",
     "Verdict",
+    "WaitTimeout",
     "http_check",
     "lint",
     "load_definition",
     "parse_runbook",
     "scenario",
+    "wait_for",
 ]
 
 
@@ -156,4 +160,5 @@ if TYPE_CHECKING:
     from harness.stack.definition import StackDefinition, load_definition
     from harness.stack.host import ExecResult, Host
     from harness.stack.stack import Stack
+    from harness.stack.waits import WaitTimeout, wait_for
     from harness.vocabulary import FindingKind, Priority, Verdict
