@@ -175,7 +175,8 @@ def test_the_stack_option_defaults_to_the_systems_stack(command: str) -> None:
 
     args = build_parser().parse_args([command, "--root", str(REPO)])
     assert args.stack is None
-    assert _stacks(args) == [REPO / "stack" / name / "compose.yaml" for name in ("chatkit", "php-chatbot")]
+    systems = ("chatkit", "php-chatbot", "redis-chat")
+    assert _stacks(args) == [REPO / "stack" / name / "compose.yaml" for name in systems]
     one = build_parser().parse_args([command, "--root", str(REPO), "--system", "chatkit"])
     assert _stack(one) == REPO / "stack" / "chatkit" / "compose.yaml"
     assert _stack(build_parser().parse_args([command, "--stack", "x.toml"])) == Path("x.toml")

@@ -13,7 +13,7 @@ from types import ModuleType
 import httpx
 import pytest
 
-FAKE = Path(__file__).resolve().parents[2] / "stack" / "common" / "upstream" / "openai_fake.py"
+FAKE = Path(__file__).resolve().parents[3] / "stack" / "common" / "upstream" / "openai_fake.py"
 KEY = "lp-test-key-0123456789"
 
 
