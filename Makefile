@@ -10,7 +10,7 @@ STACK  ?=
 BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv docker images browser gameday bench test unit lint clean
+.PHONY: help venv docker node images browser gameday bench test unit lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +29,13 @@ venv: $(STAMP) ## make the virtualenv with the harness and its tools
 docker: ## make a Docker engine answer (install and start it if needed)
 	@bash scripts/ensure-docker.sh
 
-images: venv docker ## build every system's stack images (STACK=FILE: one stack; base from Debian packages when no registry)
+node: ## Node.js and npm on this machine, for apps built on the host (Debian's packages, installed when missing)
+	@command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1 || { \
+	  [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || { echo "install Node.js >= 18.18 and npm"; exit 3; }; \
+	  echo "installing nodejs and npm (Debian's packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; }
+
+images: venv docker node ## build every system's stack images (STACK=FILE: one stack; base from Debian packages when no registry)
 	$(BIN)/gameday build $(if $(STACK),--stack $(STACK))
 
 browser: ## headless Chromium for the report's browser test (Debian's package, installed when missing)
