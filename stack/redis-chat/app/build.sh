@@ -12,6 +12,12 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$HERE"
 export NEXT_TELEMETRY_DISABLED=1
 
+if [ "${1:-}" = "--clean" ]; then  # back to nothing: what a fresh clone has (for cold-build figures)
+  rm -rf node_modules .next dist .build-tmp
+  echo "build.sh: removed node_modules, .next and dist"
+  exit 0
+fi
+
 for tool in node npm; do
   command -v "$tool" >/dev/null 2>&1 || {
     echo "build.sh: '$tool' is not installed on this machine. The Redis chat app is built on the host:" >&2
