@@ -13,6 +13,7 @@ tokens stay refused after it too, because the runbook's fix deleted their sessio
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import shlex
 import uuid
@@ -24,6 +25,7 @@ from harness import DrillContext, EnvFileChange
 from scenarios.chatkit import APP_PORT, ENV_FILE, RESTART, chatkit_scenario
 
 BEFORE_USERS = ("ticket-user", "early-user")  # people logged in before the change
+SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
 def _base(drill: DrillContext) -> str:
@@ -65,8 +67,11 @@ def old_tokens_stay_refused(drill: DrillContext) -> tuple[bool, str]:
 
 def old_sessions_deleted(drill: DrillContext) -> tuple[bool, str]:
     """The sessions of the old tokens are gone, so restoring the old key could not revive them."""
-    ids = ", ".join(f"'{sid}'" for sid in drill.state["old_sessions"])
-    sql = f"SELECT count(*) FROM sessions WHERE session_id IN ({ids})"
+    sessions = drill.state["old_sessions"]
+    if not all(SESSION_ID.match(sid) for sid in sessions):
+        return False, "a session id of the service is not the expected shape"
+    ids = ", ".join(f"'{sid}'" for sid in sessions)
+    sql = f"SELECT count(*) FROM sessions WHERE session_id IN ({ids})"  # noqa: S608 (ids checked above)
     result = drill.stack.host("db").exec(f"runuser -u postgres -- psql -d chatkit -tAc {shlex.quote(sql)}")
     left = result.stdout.strip()
     return result.ok and left == "0", f"sessions of the old tokens still in the database: {left or result.stderr}"
