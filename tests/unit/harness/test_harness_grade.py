@@ -241,14 +241,16 @@ def test_a_runbook_without_bindings_is_refused(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason=f"the seed runbooks are not here ({SEED.parent}: ../shared is absent)")
-def test_the_chatkit_seed_bindings_plan_the_five_scenarios_without_docker() -> None:
+def test_the_chatkit_seed_bindings_plan_the_eight_scenarios_without_docker() -> None:
     from harness.systems import load, modules_option
 
     plan = plan_grade(SEED, SEED_BINDINGS, load(modules_option("discover"), ROOT))
     assert {key: p.section.anchor for key, p in plan.drills} == {
         "chatkit/secret-missing": "1a-missing-secret_key", "chatkit/rate-limit-storm": "3b-botabuse-detection",
         "chatkit/token-leak": "4a-tokens-in-logs-critical", "chatkit/db-down": "6a-database-server-down",
-        "chatkit/pool-exhausted": "6b-connection-pool-exhausted"}
+        "chatkit/pool-exhausted": "6b-connection-pool-exhausted",
+        "chatkit/database-url-invalid": "1b-database_url-missinginvalid",
+        "chatkit/secret-key-rotated": "2b-invalidcorrupted-tokens", "chatkit/high-error-rate": "5-high-error-rate"}
     db_down = dict(plan.drills)["chatkit/db-down"]
     assert [(s.ref, s.host) for s in db_down.diagnosis] == [("6-database-connectivity-issues[1]", "app"),
                                                             ("6a-database-server-down[1]", "db")]
