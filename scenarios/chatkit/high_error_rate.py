@@ -10,6 +10,7 @@ revoked from a role in PostgreSQL, proven with has_table_privilege, granted back
 from __future__ import annotations
 
 import shlex
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -75,7 +76,8 @@ def saves_work(drill: DrillContext) -> tuple[bool, str]:
     for recovery."""
     base = drill.stack.endpoint("app", APP_PORT)
     try:
-        login = httpx.post(f"{base}/auth/login", json={"user_id": "save-check"}, timeout=5)
+        # a new user each time: polled during recovery, one user would hit the per-user save limit (429)
+        login = httpx.post(f"{base}/auth/login", json={"user_id": f"save-check-{uuid.uuid4().hex[:8]}"}, timeout=5)
         login.raise_for_status()
         token = str(login.json()["token"])
         drill.remember_secret(token)
