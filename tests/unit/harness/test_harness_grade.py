@@ -308,7 +308,9 @@ def test_a_gameday_journals_the_coverage_of_its_runbooks(system: Any, tmp_path: 
 # its journal, kept, renders the same scorecard without Docker.
 SEED_JOURNAL = ROOT / "tests" / "unit" / "harness" / "report_fixtures" / "grade-chatkit-seed.jsonl"
 SEED_VERDICTS = {
-    "1-service-wont-start": "held", "1a-missing-secret_key": "failed", "3-rate-limit-complaints": "held",
+    "1-service-wont-start": "held", "1a-missing-secret_key": "failed", "1b-database_url-missinginvalid": "failed",
+    "2-users-report-authentication-failures": "held", "2b-invalidcorrupted-tokens": "failed",
+    "5-high-error-rate": "failed", "3-rate-limit-complaints": "held",
     "3b-botabuse-detection": "failed", "4-suspected-token-leakage": "held", "4a-tokens-in-logs-critical": "failed",
     "6-database-connectivity-issues": "held", "6a-database-server-down": "failed",
     "6b-connection-pool-exhausted": "failed",
@@ -321,8 +323,8 @@ def test_the_seed_scorecard_renders_from_its_real_journal_without_docker(tmp_pat
     data = json.loads((tmp_path / SCORECARD_JSON).read_text())
     assert {s["anchor"]: s["verdict"] for s in data["sections"] if s["verdict"] != "not-drilled"} == SEED_VERDICTS
     assert data["headline"]["sections_with_commands"] == 21
-    assert data["headline"]["sections_with_commands_drilled"] == 9
-    assert data["headline"]["sections_held"] == 4
+    assert data["headline"]["sections_with_commands_drilled"] == 13
+    assert data["headline"]["sections_held"] == 5
     sections = {s["anchor"]: s for s in data["sections"]}
     secret = {f["kind"]: f for f in sections["1a-missing-secret_key"]["findings"]}
     assert secret["fix-failed"]["location"].endswith("OPS_RUNBOOK.chatkit.md:55")  # the export-then-restart fix
