@@ -15,9 +15,7 @@ from collections.abc import Iterator
 
 import httpx
 
-from harness import DrillContext, Fault, FaultNotEffective, Stack
-from harness.faults.base import FaultError, outcome, owned_host
-from harness.stack.host import Host
+from harness import DrillContext, Fault, FaultNotEffective, Host, InfrastructureError, Stack
 from scenarios.chatkit import APP_PORT, chatkit_scenario
 
 COMMAND_TIMEOUT = 30.0
@@ -31,6 +29,7 @@ class PrivilegeRevoked(Fault):
     restore_when_ended = False  # granted back already: nothing is left to undo
 
     def __init__(self, stack: Stack, host: Host, *, database: str, role: str, table: str, privilege: str) -> None:
+        """`host` is one of `stack`'s own (from `stack.host(...)`), so nothing else is touched."""
         super().__init__()
         self.stack, self.host = stack, host
         self.database, self.role, self.table, self.privilege = database, role, table, privilege
@@ -39,18 +38,16 @@ class PrivilegeRevoked(Fault):
         return f"{self.privilege} on table {self.table} revoked from role {self.role} on {self.host.name}"
 
     def _psql(self, sql: str) -> str:
-        owned_host(self.stack, self.host)
         result = self.host.exec(f"runuser -u postgres -- psql -v ON_ERROR_STOP=1 -d {shlex.quote(self.database)} "
                                 f"-tAc {shlex.quote(sql)}", timeout=COMMAND_TIMEOUT)
         if not result.ok:
-            raise FaultError(f"{self.host.name}: `{sql}` failed ({outcome(result)})")
+            said = (result.stdout + result.stderr).strip()[-300:]
+            status = "timed out" if result.timed_out else f"exit {result.exit_code}"
+            raise InfrastructureError(f"{self.host.name}: `{sql}` failed ({status}: {said})")
         return result.stdout.strip()
 
     def _has_privilege(self) -> bool:
         return self._psql(f"SELECT has_table_privilege('{self.role}', '{self.table}', '{self.privilege}')") == "t"
-
-    def prepare(self) -> None:
-        owned_host(self.stack, self.host)
 
     def inject(self) -> None:
         self._psql(f"REVOKE {self.privilege} ON TABLE {self.table} FROM {self.role}")

@@ -35,7 +35,7 @@ PINNED = {
     "3b-botabuse-detection": ("failed", {"no-fix"}),  # "Ban abusive user (manual intervention)": no command
     "4-suspected-token-leakage": ("held", set()),
     "4a-tokens-in-logs-critical": ("failed", {"verify-failed"}),  # the key is not rotated; redaction stays off
-    "5-high-error-rate": ("failed", {"fix-failed", "verify-failed", "no-fix"}),  # diagnosis only: the revoked privilege stays
+    "5-high-error-rate": ("failed", {"fix-failed", "verify-failed", "no-fix"}),  # no fix: the privilege stays revoked
     "6-database-connectivity-issues": ("held", set()),
     "6a-database-server-down": ("failed", {"diagnosis-side-effect", "no-fix"}),  # "check status" starts PostgreSQL
     "6b-connection-pool-exhausted": ("failed", {"fix-failed", "no-fix"}),
