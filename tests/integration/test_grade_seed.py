@@ -2,7 +2,7 @@
 Docker: the verdict of every drilled section is pinned. A change here is a regression: the harness
 started to pass a broken section, or to fail a working one.
 
-Skipped, saying why, when ../shared is absent (CI has it). About four minutes: five drills, two of
+Skipped, saying why, when ../shared is absent (CI has it). About six minutes: eight drills, four of
 which wait out their recovery budget (their sections have no fix that works).
 """
 
@@ -27,10 +27,15 @@ BINDINGS = ROOT / "bindings" / "OPS_RUNBOOK.chatkit.toml"
 PINNED = {
     "1-service-wont-start": ("held", set()),
     "1a-missing-secret_key": ("failed", {"fix-failed"}),  # `export SECRET_KEY=...` never reaches the service
+    "1b-database_url-missinginvalid": ("failed", {"fix-failed", "verify-failed"}),  # the same `export`, for the URL
+    "2-users-report-authentication-failures": ("held", set()),
+    # sqlite3 on a PostgreSQL system: the old sessions stay, so restoring the old key would revive them
+    "2b-invalidcorrupted-tokens": ("failed", {"verify-failed"}),
     "3-rate-limit-complaints": ("held", set()),
     "3b-botabuse-detection": ("failed", {"no-fix"}),  # "Ban abusive user (manual intervention)": no command
     "4-suspected-token-leakage": ("held", set()),
     "4a-tokens-in-logs-critical": ("failed", {"verify-failed"}),  # the key is not rotated; redaction stays off
+    "5-high-error-rate": ("failed", {"fix-failed", "verify-failed", "no-fix"}),  # no fix: the privilege stays revoked
     "6-database-connectivity-issues": ("held", set()),
     "6a-database-server-down": ("failed", {"diagnosis-side-effect", "no-fix"}),  # "check status" starts PostgreSQL
     "6b-connection-pool-exhausted": ("failed", {"fix-failed", "no-fix"}),
@@ -52,5 +57,5 @@ def test_the_chatkit_seed_runbook_graded_as_written(tmp_path: Path) -> None:
         row = drilled[anchor]
         assert row.verdict == verdict, (anchor, [f.kind for f in row.findings])
         assert kinds <= {str(f.kind) for f in row.findings}, (anchor, [f.kind for f in row.findings])
-    assert (card.drilled_with_commands, card.with_commands, card.held, len(card.drilled)) == (9, 21, 4, 9)
+    assert (card.drilled_with_commands, card.with_commands, card.held, len(card.drilled)) == (13, 21, 5, 13)
     assert (tmp_path / "grade" / "scorecard.html").is_file()

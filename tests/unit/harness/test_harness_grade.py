@@ -241,14 +241,16 @@ def test_a_runbook_without_bindings_is_refused(tmp_path: Path, capsys: pytest.Ca
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason=f"the seed runbooks are not here ({SEED.parent}: ../shared is absent)")
-def test_the_chatkit_seed_bindings_plan_the_five_scenarios_without_docker() -> None:
+def test_the_chatkit_seed_bindings_plan_the_eight_scenarios_without_docker() -> None:
     from harness.systems import load, modules_option
 
     plan = plan_grade(SEED, SEED_BINDINGS, load(modules_option("discover"), ROOT))
     assert {key: p.section.anchor for key, p in plan.drills} == {
         "chatkit/secret-missing": "1a-missing-secret_key", "chatkit/rate-limit-storm": "3b-botabuse-detection",
         "chatkit/token-leak": "4a-tokens-in-logs-critical", "chatkit/db-down": "6a-database-server-down",
-        "chatkit/pool-exhausted": "6b-connection-pool-exhausted"}
+        "chatkit/pool-exhausted": "6b-connection-pool-exhausted",
+        "chatkit/database-url-invalid": "1b-database_url-missinginvalid",
+        "chatkit/secret-key-rotated": "2b-invalidcorrupted-tokens", "chatkit/high-error-rate": "5-high-error-rate"}
     db_down = dict(plan.drills)["chatkit/db-down"]
     assert [(s.ref, s.host) for s in db_down.diagnosis] == [("6-database-connectivity-issues[1]", "app"),
                                                             ("6a-database-server-down[1]", "db")]
@@ -306,7 +308,9 @@ def test_a_gameday_journals_the_coverage_of_its_runbooks(system: Any, tmp_path: 
 # its journal, kept, renders the same scorecard without Docker.
 SEED_JOURNAL = ROOT / "tests" / "unit" / "harness" / "report_fixtures" / "grade-chatkit-seed.jsonl"
 SEED_VERDICTS = {
-    "1-service-wont-start": "held", "1a-missing-secret_key": "failed", "3-rate-limit-complaints": "held",
+    "1-service-wont-start": "held", "1a-missing-secret_key": "failed", "1b-database_url-missinginvalid": "failed",
+    "2-users-report-authentication-failures": "held", "2b-invalidcorrupted-tokens": "failed",
+    "5-high-error-rate": "failed", "3-rate-limit-complaints": "held",
     "3b-botabuse-detection": "failed", "4-suspected-token-leakage": "held", "4a-tokens-in-logs-critical": "failed",
     "6-database-connectivity-issues": "held", "6a-database-server-down": "failed",
     "6b-connection-pool-exhausted": "failed",
@@ -319,8 +323,8 @@ def test_the_seed_scorecard_renders_from_its_real_journal_without_docker(tmp_pat
     data = json.loads((tmp_path / SCORECARD_JSON).read_text())
     assert {s["anchor"]: s["verdict"] for s in data["sections"] if s["verdict"] != "not-drilled"} == SEED_VERDICTS
     assert data["headline"]["sections_with_commands"] == 21
-    assert data["headline"]["sections_with_commands_drilled"] == 9
-    assert data["headline"]["sections_held"] == 4
+    assert data["headline"]["sections_with_commands_drilled"] == 13
+    assert data["headline"]["sections_held"] == 5
     sections = {s["anchor"]: s for s in data["sections"]}
     secret = {f["kind"]: f for f in sections["1a-missing-secret_key"]["findings"]}
     assert secret["fix-failed"]["location"].endswith("OPS_RUNBOOK.chatkit.md:55")  # the export-then-restart fix
