@@ -47,6 +47,7 @@ _EXPORTS = {
     "Observation": "harness.scenarios",
     "PortRefused": "harness.faults.network",
     "Priority": "harness.vocabulary",
+    "PrivilegeRevoked": "harness.faults.privilege",
     "RedisFilled": "harness.faults.keyspace",
     "Runbook": "harness.runbook.model",
     "Scenario": "harness.scenarios",
@@ -97,6 +98,7 @@ __all__ = [
     "Observation",
     "PortRefused",
     "Priority",
+    "PrivilegeRevoked",
     "RedisFilled",
     "Runbook",
     "Scenario",
@@ -148,6 +150,7 @@ if TYPE_CHECKING:
     from harness.faults.hog import ConnectionHog
     from harness.faults.keyspace import RedisFilled
     from harness.faults.network import NetworkPartition, PortRefused
+    from harness.faults.privilege import PrivilegeRevoked
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
     from harness.faults.switch import HttpSwitch

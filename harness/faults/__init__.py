@@ -3,9 +3,10 @@
 One module per family: `service` (a unit stopped), `container` (stopped, killed, paused),
 `envfile` (an environment file edited, the service restarted), `hog` (database connection
 slots held), `storm` (an HTTP flood, bounded), `network` (partition, refused port), `disk` (a
-file system filled), `keyspace` (a Redis filled to its memory limit), `switch` (a stand-in
-dependency switched through its control endpoint). The contract is in `base`. Nothing here
-knows any particular stack: callers pass service names, commands, paths, URLs and callables.
+file system filled), `keyspace` (a Redis filled to its memory limit), `privilege` (a database
+privilege revoked), `switch` (a stand-in dependency switched through its control endpoint). The
+contract is in `base`. Nothing here knows any particular stack: callers pass service names,
+commands, paths, URLs and callables.
 """
 
 from harness.faults.base import (
@@ -27,6 +28,7 @@ from harness.faults.envfile import ConfigSwitch, EnvFileChange
 from harness.faults.hog import ConnectionHog
 from harness.faults.keyspace import RedisFilled
 from harness.faults.network import NetworkPartition, PortRefused
+from harness.faults.privilege import PrivilegeRevoked
 from harness.faults.service import ServiceStopped
 from harness.faults.storm import HttpStorm
 from harness.faults.switch import HttpSwitch
@@ -49,6 +51,7 @@ __all__ = [
     "HttpSwitch",
     "NetworkPartition",
     "PortRefused",
+    "PrivilegeRevoked",
     "RedisFilled",
     "ServiceStopped",
     "check_owned",

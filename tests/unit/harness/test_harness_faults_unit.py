@@ -363,3 +363,27 @@ def test_storm_bounds_must_be_finite_and_positive(kwargs: dict[str, Any]) -> Non
 
     with pytest.raises(BadInput):
         HttpStorm(send, **kwargs)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("database", "chatkit; DROP DATABASE x"), ("role", "Robert'); --"), ("table", "chats WHERE 1=1"),
+    ("privilege", "ALL PRIVILEGES"), ("table", "a.b.c"),
+])
+def test_privilege_revoked_takes_plain_names_only(field: str, value: str) -> None:
+    from harness.faults.privilege import PrivilegeRevoked
+
+    names = {"database": "chatkit", "role": "chatkit", "table": "public.chats", "privilege": "insert"}
+    with pytest.raises(BadInput, match=field):
+        PrivilegeRevoked(fake_stack(), SimpleNamespace(name="db"), **{**names, field: value})
+
+
+@pytest.mark.parametrize(("prefix", "value_bytes", "limit"), [
+    ("cache:*", 65536, None), ("", 65536, None), ("a b", 65536, None), ("cache:", 10, None),
+    ("cache:", 65536, 1024), ("cache:", 65536, 8 * 1024**3),
+])
+def test_redis_filled_refuses_unsafe_arguments_before_touching_anything(prefix: str, value_bytes: int,
+                                                                       limit: int | None) -> None:
+    from harness.faults.keyspace import RedisFilled
+
+    with pytest.raises(BadInput):
+        RedisFilled(fake_stack(), SimpleNamespace(name="redis"), prefix=prefix, value_bytes=value_bytes, limit=limit)
