@@ -1,9 +1,11 @@
-"""The ChatKit seed runbook (../shared/seeds/OPS_RUNBOOK.chatkit.md) graded as written, on real
-Docker: the verdict of every drilled section is pinned. A change here is a regression: the harness
-started to pass a broken section, or to fail a working one.
+"""The three seed runbooks (../shared/seeds/) graded as written, on real Docker, each against its
+system with the bindings in bindings/: the verdict of every drilled section is pinned. A change
+here is a regression: the harness started to pass a broken section, or to fail a working one.
 
-Skipped, saying why, when ../shared is absent (CI has it). About six minutes: eight drills, four of
-which wait out their recovery budget (their sections have no fix that works).
+Skipped, saying why, when ../shared is absent (CI has it). About six minutes for ChatKit (eight
+drills, four of which wait out their recovery budget: their sections have no fix that works),
+three for the Redis chat system and four for the PHP chatbot (their failing sections get short
+recovery budgets in their bindings, so the grade does not wait long for a fix that cannot work).
 """
 
 from __future__ import annotations
@@ -20,11 +22,11 @@ from harness.systems import load, modules_option
 from harness.vocabulary import SectionVerdict
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = ROOT.parent / "shared" / "seeds" / "OPS_RUNBOOK.chatkit.md"
-BINDINGS = ROOT / "bindings" / "OPS_RUNBOOK.chatkit.toml"
+SEEDS = ROOT.parent / "shared" / "seeds"
+Pinned = dict[str, tuple[str, set[str]]]
 
 # Section -> (verdict, finding kinds that must be among its findings).
-PINNED = {
+CHATKIT: Pinned = {
     "1-service-wont-start": ("held", set()),
     "1a-missing-secret_key": ("failed", {"fix-failed"}),  # `export SECRET_KEY=...` never reaches the service
     "1b-database_url-missinginvalid": ("failed", {"fix-failed", "verify-failed"}),  # the same `export`, for the URL
@@ -40,11 +42,43 @@ PINNED = {
     "6a-database-server-down": ("failed", {"diagnosis-side-effect", "no-fix"}),  # "check status" starts PostgreSQL
     "6b-connection-pool-exhausted": ("failed", {"fix-failed", "no-fix"}),
 }
+REDIS_CHAT: Pinned = {
+    "1-session-not-found-errors": ("failed", {"step-error"}),  # `tail -f` of Redis's log inside the fix
+    # held: the fix calls the API and checks the key's format, and the provider's window ends meanwhile
+    "2-category-detection-failures": ("held", set()),
+    # the worker restart and the cron POST hold for a stopped worker; nothing requeues `lead_failed` after a 5xx
+    "3-lead-submission-failures": ("failed", {"fix-failed", "verify-failed"}),
+    # `--latency-history` never ends; "Clear old sessions" logs everyone out and frees nothing
+    "4-performance-issues": ("failed", {"step-error", "fix-failed", "verify-failed"}),
+    "1-system-down": ("held", set()),  # its one block, run on the Redis server, restarts Redis
+    "1-feature-flag-rollback": ("failed", {"fix-failed", "verify-failed"}),  # pm2 keeps the old environment
+}
+PHP_CHATBOT: Pinned = {
+    "site-completely-down": ("held", set()),
+    "high-error-rate": ("held", set()),  # its diagnosis, inherited by php-memory-exhausted
+    "php-memory-exhausted": ("failed", {"fix-failed"}),  # `sudo nano php.ini`: no edit is ever made
+    "background-worker-stopped": ("held", set()),
+    "database-connection-issues": ("held", set()),  # its diagnosis, inherited by too-many-connections
+    "too-many-connections": ("failed", {"fix-failed"}),  # kills sessions idle 5 minutes: a fresh leak has none
+    # "Rate Limiting (429)" is swallowed by a broken fence; its parent has prose only, and the DLQ stays full
+    "openai-api-failures": ("failed", {"fix-failed", "verify-failed", "no-fix"}),
+    "timeout-issues": ("failed", {"no-fix"}),  # comments only: "increase timeout in config.php"
+    "disk-space-critical": ("failed", {"fix-failed"}),  # deletes logs older than a week: today's stay
+    "security-breach-suspected": ("failed", {"fix-failed", "verify-failed"}),  # no ufw; the token is not rotated
+}
+
+SEED_GRADES = [
+    pytest.param("OPS_RUNBOOK.chatkit.md", "OPS_RUNBOOK.chatkit.toml", CHATKIT, (13, 21, 5, 13), id="chatkit"),
+    pytest.param("RUNBOOK.redis-chat.md", "RUNBOOK.redis-chat.toml", REDIS_CHAT, (6, 16, 2, 6), id="redis-chat"),
+    pytest.param("RUNBOOK.php-chatbot.md", "RUNBOOK.php-chatbot.toml", PHP_CHATBOT, (9, 25, 4, 10), id="php-chatbot"),
+]
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"the seed runbooks are not here ({SEED.parent}): ../shared is absent")
-def test_the_chatkit_seed_runbook_graded_as_written(tmp_path: Path) -> None:
-    grade = plan_grade(SEED, BINDINGS, load(modules_option("discover"), ROOT))
+@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"the seed runbooks are not here ({SEEDS}): ../shared is absent")
+@pytest.mark.parametrize(("seed", "bindings", "pinned", "counts"), SEED_GRADES)
+def test_a_seed_runbook_graded_as_written(tmp_path: Path, seed: str, bindings: str, pinned: Pinned,
+                                          counts: tuple[int, int, int, int]) -> None:
+    grade = plan_grade(SEEDS / seed, ROOT / "bindings" / bindings, load(modules_option("discover"), ROOT))
     result = run_grade(grade, tmp_path / "grade")
     write_reports(result.journals, tmp_path / "grade", index=False)
     loaded = redacted_journals(load_journals(result.journals), str(tmp_path))
@@ -52,10 +86,10 @@ def test_the_chatkit_seed_runbook_graded_as_written(tmp_path: Path) -> None:
     assert record is not None
     card = build_scorecard(record, build_gameday(loaded))
     drilled = {r.anchor: r for r in card.rows if r.verdict is not SectionVerdict.NOT_DRILLED}
-    assert set(drilled) == set(PINNED)
-    for anchor, (verdict, kinds) in PINNED.items():
+    assert set(drilled) == set(pinned)
+    for anchor, (verdict, kinds) in pinned.items():
         row = drilled[anchor]
         assert row.verdict == verdict, (anchor, [f.kind for f in row.findings])
         assert kinds <= {str(f.kind) for f in row.findings}, (anchor, [f.kind for f in row.findings])
-    assert (card.drilled_with_commands, card.with_commands, card.held, len(card.drilled)) == (13, 21, 5, 13)
+    assert (card.drilled_with_commands, card.with_commands, card.held, len(card.drilled)) == counts
     assert (tmp_path / "grade" / "scorecard.html").is_file()
