@@ -226,11 +226,12 @@ class Gameday:
                 self.redactor.add_pattern(pattern)
         return plans
 
-    def write_coverage(self) -> None:
-        """Journal which sections of each runbook the plans reach (the reports show it)."""
+    def write_coverage(self, plans: Sequence[DrillPlan] | None = None) -> None:
+        """Journal which sections of each runbook the plans (by default the gameday's) reach (the
+        reports show it)."""
         from harness.coverage import coverage_of
 
-        for covered in coverage_of(self.plans):
+        for covered in coverage_of(self.plans if plans is None else plans):
             self.journal.write(RunbookCovered(shown(covered.runbook), covered.with_commands, covered.drilled))
 
     def drill(self, plan: DrillPlan, *, drill_id: str | None = None,

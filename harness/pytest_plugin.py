@@ -73,6 +73,7 @@ class GamedaySession:
         self.gameday = Gameday(report_dir / f"journal-{worker}.jsonl", pool=stacks)  # see gameday_stacks
         self.journal = self.gameday.journal
         self.count = 0
+        self.plans: list[Any] = []  # what this process drilled: its runbook coverage, journaled at the end
         self.scenario_modules = list(scenario_modules or ["discover"])
         self.root = root
 
@@ -89,11 +90,16 @@ class GamedaySession:
         if changes:
             scenario = dataclasses.replace(scenario, **changes)
         (plan,) = self.gameday.plan([scenario])
+        self.plans.append(plan)
         self.count += 1
         return self.gameday.drill(plan, drill_id=f"{scenario.key}#{self.count}", ahead=ahead)
 
     def close(self) -> None:
-        self.gameday.close()
+        try:
+            if self.plans:
+                self.gameday.write_coverage(self.plans)
+        finally:
+            self.gameday.close()
 
 
 @pytest.fixture(scope="session")

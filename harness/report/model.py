@@ -135,7 +135,7 @@ class GamedayView:
     seconds: float
     drills: tuple[DrillView, ...]
     sections: tuple[SectionVerified, ...] = field(default=())
-    coverage: tuple[RunbookCovered, ...] = ()  # per runbook, the last record of the journals
+    coverage: tuple[RunbookCovered, ...] = ()  # per runbook: its sections, and those any journal drilled
 
     @property
     def passed(self) -> bool:
@@ -187,7 +187,10 @@ def build_gameday(journals: Sequence[JournalEvents]) -> GamedayView:
     for journal in journals:
         open_: dict[str, _Drill] = {}
         for line, event in journal.events:
-            if isinstance(event, RunbookCovered):
+            if isinstance(event, RunbookCovered):  # several journals (xdist workers, runs): what any drilled
+                earlier = coverage.get(event.runbook)
+                if earlier is not None:
+                    event = dataclasses.replace(event, drilled=tuple(dict.fromkeys(earlier.drilled + event.drilled)))
                 coverage[event.runbook] = bounded(event)
                 continue
             if isinstance(event, GamedayStarted):

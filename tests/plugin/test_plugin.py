@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.journal import DrillFinished, DrillStarted, read_journal
-from harness.report import write_reports
+from harness.journal import DrillFinished, DrillStarted, RunbookCovered, read_journal
+from harness.report import load_journals, write_reports
+from harness.report.model import build_gameday
 from harness.testing import write_fake_stack
 from harness.vocabulary import Verdict
 
@@ -232,6 +233,13 @@ def test_each_xdist_worker_writes_its_own_journal(project: pytest.Pytester) -> N
     write_reports(sorted(out.glob("journal*.jsonl")), out)  # what it does
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert {d["scenario"]: d["verdict"] for d in summary["drills"]} == {FIXED: "passed", IGNORED: "failed"}
+    # Each worker journals the coverage of what it drilled; the merged reports show what either did.
+    covered = [[e for e in read_journal(out / f"journal-gw{n}.jsonl") if isinstance(e, RunbookCovered)]
+               for n in (0, 1)]
+    assert [len(c) for c in covered] == [1, 1]
+    assert covered[0][0].drilled != covered[1][0].drilled
+    (merged,) = build_gameday(load_journals(sorted(out.glob("journal*.jsonl")))).coverage
+    assert set(merged.drilled) == set(covered[0][0].drilled) | set(covered[1][0].drilled)
 
 
 def test_without_an_override_drills_take_stacks_from_the_docker_stack_pool(pytester: pytest.Pytester) -> None:
