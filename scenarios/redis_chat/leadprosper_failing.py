@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from harness import DrillContext, HttpSwitch
 from scenarios.redis_chat import control, every_lead_delivered, redis_chat_scenario
 
-OUTAGE_SECONDS = 30.0  # the provider's outage ends by itself, as a real one does; the failed leads stay failed
+OUTAGE_SECONDS = 20.0  # the provider's outage ends by itself, as a real one does; the failed leads stay failed
 
 
 @redis_chat_scenario("leadprosper-failing", section="4-lead-submission-failures", severity="P1",
