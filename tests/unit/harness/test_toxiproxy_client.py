@@ -4,7 +4,7 @@ loopback): every method, and every refusal as its own exception class with the s
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -107,7 +107,7 @@ def test_a_listen_address_in_use_is_a_server_error(toxiproxy: ToxiproxyClient, s
 
 
 def test_an_unknown_proxy_is_not_found_everywhere(toxiproxy: ToxiproxyClient) -> None:
-    calls = [lambda: toxiproxy.proxy("nope"), lambda: toxiproxy.delete_proxy("nope"),
+    calls: list[Callable[[], object]] = [lambda: toxiproxy.proxy("nope"), lambda: toxiproxy.delete_proxy("nope"),
              lambda: toxiproxy.update_proxy("nope", enabled=False), lambda: toxiproxy.toxics("nope"),
              lambda: toxiproxy.add_toxic("nope", "latency", {"latency": 1})]
     for call in calls:
@@ -148,7 +148,7 @@ def test_delete_proxy_stops_it(toxiproxy: ToxiproxyClient, proxy: Proxy) -> None
 
 
 def test_populate_creates_then_keeps(toxiproxy: ToxiproxyClient, upstream_address: str) -> None:
-    wanted = [{"name": "a", "listen": "127.0.0.1:0", "upstream": upstream_address},
+    wanted: list[Proxy | dict[str, str]] = [{"name": "a", "listen": "127.0.0.1:0", "upstream": upstream_address},
               Proxy(name="b", listen="127.0.0.1:0", upstream=upstream_address, enabled=True)]
     made = toxiproxy.populate(wanted)
     assert [p.name for p in made] == ["a", "b"]
