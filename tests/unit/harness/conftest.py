@@ -1,6 +1,7 @@
 """Fake projects for the discovery tests: folders with scenarios/<system>/ packages, imported in
 this process without leaking into the other tests (the `scenarios` modules, sys.path and the
-scenario registry are put back as they were)."""
+scenario registry are put back as they were). And the Toxiproxy stand-in, run in this process
+with a TCP echo upstream, for the client's contract and the toxics' measurements."""
 
 from __future__ import annotations
 
