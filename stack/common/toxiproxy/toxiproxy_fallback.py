@@ -403,7 +403,7 @@ class Toxiproxy:
     async def serve_api(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
-                request = await asyncio.wait_for(read_request(reader), API_IDLE_SECONDS)
+                request = await asyncio.wait_for(read_request(reader, writer), API_IDLE_SECONDS)
                 if request is None:
                     break
                 method, path, body, keep_alive = request
@@ -572,7 +572,8 @@ def parse_proxy(body: Any) -> tuple[str, str, str, bool]:
     return name, listen, upstream, enabled
 
 
-async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes, bool] | None:
+async def read_request(reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> tuple[str, str, bytes, bool] | None:
     line = await reader.readline()
     if not line.strip():
         return None
@@ -594,6 +595,9 @@ async def read_request(reader: asyncio.StreamReader) -> tuple[str, str, bytes, b
     length = int(headers.get("content-length", "0") or 0)
     if length > MAX_BODY:
         raise ApiError(413, f"request body over {MAX_BODY} bytes")
+    if length and headers.get("expect", "").lower() == "100-continue":  # curl, for larger bodies
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        await writer.drain()
     body = await reader.readexactly(length) if length else b""
     connection = headers.get("connection", "").lower()
     keep_alive = connection != "close" and (version == "HTTP/1.1" or connection == "keep-alive")
