@@ -1,11 +1,16 @@
 """Fake projects for the discovery tests: folders with scenarios/<system>/ packages, imported in
 this process without leaking into the other tests (the `scenarios` modules, sys.path and the
-scenario registry are put back as they were)."""
+scenario registry are put back as they were). And the Toxiproxy stand-in, run in this process
+with a TCP echo upstream, for the client's contract and the toxics' measurements."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
+import socketserver
 import sys
 import textwrap
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +18,7 @@ import pytest
 
 from harness import scenarios as scenario_module
 from harness.testing import write_fake_stack
+from harness.toxiproxy import ToxiproxyClient
 
 SYSTEM_INIT = '''\
 """{system}: a fake system for the discovery tests."""
@@ -90,3 +96,78 @@ def fake_project(tmp_path: Path, isolated_scenarios: None) -> Project:
         return root
 
     return make
+
+
+# -- Toxiproxy: the project's stand-in server, run in this process on loopback, and a TCP upstream ----
+
+TOXIPROXY_FALLBACK = Path(__file__).resolve().parents[3] / "stack" / "common" / "toxiproxy" / "toxiproxy_fallback.py"
+
+
+class _LineUpstream(socketserver.StreamRequestHandler):
+    """Echoes each line; `BULK n` answers n bytes then closes; `HOLD` closes after the client does."""
+
+    def handle(self) -> None:
+        for line in self.rfile:
+            if line.startswith(b"BULK "):
+                remaining = int(line.split()[1])
+                block = b"x" * 65536
+                while remaining > 0:
+                    self.wfile.write(block[:remaining])
+                    remaining -= min(remaining, len(block))
+                return
+            self.wfile.write(line)
+
+
+class _Upstream(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+@pytest.fixture(scope="module")
+def tcp_upstream() -> Iterator[int]:
+    """A line-echo TCP server on 127.0.0.1; its port."""
+    server = _Upstream(("127.0.0.1", 0), _LineUpstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def toxiproxy_url() -> Iterator[str]:
+    """The stand-in Toxiproxy (stack/common/toxiproxy/toxiproxy_fallback.py), its own event loop in a
+    background thread, its API on 127.0.0.1 and a free port; its base URL."""
+    spec = importlib.util.spec_from_file_location("toxiproxy_fallback_under_test", TOXIPROXY_FALLBACK)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = module.Toxiproxy(max_connections=64)
+    _host, port = asyncio.run_coroutine_threadsafe(server.start("127.0.0.1", 0), loop).result(timeout=10)
+    yield f"http://127.0.0.1:{port}"
+
+    async def shut_down() -> None:
+        await server.stop()
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in others:
+            task.cancel()
+        await asyncio.gather(*others, return_exceptions=True)
+
+    asyncio.run_coroutine_threadsafe(shut_down(), loop).result(timeout=10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(timeout=10)
+    loop.close()
+
+
+@pytest.fixture
+def toxiproxy(toxiproxy_url: str) -> Iterator[ToxiproxyClient]:
+    """A client of the stand-in; every proxy it made is gone after the test."""
+    with ToxiproxyClient(toxiproxy_url) as client:
+        yield client
+        for name in client.proxies():
+            client.delete_proxy(name)
