@@ -240,7 +240,8 @@ class Stack:
         _live_stacks.discard(self)
 
     def __enter__(self) -> Stack:
-        return self.up()
+        """Bring the stack up, unless it already is (`with launch(...) as stack:` starts it once)."""
+        return self if self._network is not None else self.up()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:

@@ -37,6 +37,15 @@ def test_down_removes_every_container_and_network_of_the_stack(chatkit_parts: Pa
     stack.down()  # idempotent
 
 
+def test_a_stack_already_up_is_entered_as_it_is_and_removed_on_exit(chatkit_parts: Parts) -> None:
+    definition, client, images = chatkit_parts
+    started = Stack(definition, images, client=client).up()  # as launch() gives it
+    with started as stack:  # `with launch(...) as stack:` must not start a second copy
+        assert stack is started
+        assert len(objects_of(client, stack)) == 3
+    assert objects_of(client, started) == []
+
+
 def test_a_service_that_never_gets_healthy_fails_the_start_and_leaves_nothing(chatkit_parts: Parts) -> None:
     definition, client, images = chatkit_parts
     app = definition.service("app")

@@ -26,9 +26,9 @@ def test_a_scripted_trainee_restarts_the_stopped_worker_and_the_backlog_drains(
     hint = gameday("hint", "--report", str(controller.report))
     assert hint.returncode == 0, hint
     assert "inactive" in shell.run("systemctl is-active chatbot-worker")
-    # A restart waits for supervisor to see the worker up (startsecs); on a loaded CI machine that once
-    # took longer than a prompt's usual 30 s, so this one command gets a longer bound.
-    shell.run("systemctl restart chatbot-worker", timeout=90.0)
+    # The worker is back within a second or two, and the exercise ends as soon as steady state is:
+    # its stack, this shell's host included, may be gone before the prompt comes back.
+    shell.run("systemctl restart chatbot-worker", may_end=True)
     assert shell.exit() == 0
 
     assert controller.wait() == 0, controller.text()
