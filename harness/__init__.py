@@ -42,6 +42,12 @@ _EXPORTS = {
     "ImageBuildError": "harness.errors",
     "InfrastructureError": "harness.errors",
     "Journey": "harness.observe.traffic",
+    "LinkBandwidth": "harness.faults.proxy",
+    "LinkDown": "harness.faults.proxy",
+    "LinkLatency": "harness.faults.proxy",
+    "LinkReset": "harness.faults.proxy",
+    "LinkTimeout": "harness.faults.proxy",
+    "LinkToxic": "harness.faults.proxy",
     "JourneyContext": "harness.observe.traffic",
     "NetworkPartition": "harness.faults.network",
     "Observation": "harness.scenarios",
@@ -94,6 +100,12 @@ __all__ = [
     "InfrastructureError",
     "Journey",
     "JourneyContext",
+    "LinkBandwidth",
+    "LinkDown",
+    "LinkLatency",
+    "LinkReset",
+    "LinkTimeout",
+    "LinkToxic",
     "NetworkPartition",
     "Observation",
     "PortRefused",
@@ -151,6 +163,7 @@ if TYPE_CHECKING:
     from harness.faults.keyspace import RedisFilled
     from harness.faults.network import NetworkPartition, PortRefused
     from harness.faults.privilege import PrivilegeRevoked
+    from harness.faults.proxy import LinkBandwidth, LinkDown, LinkLatency, LinkReset, LinkTimeout, LinkToxic
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
     from harness.faults.switch import HttpSwitch

@@ -1,5 +1,5 @@
 """A typed client for Toxiproxy's HTTP API (the official server, or the project's stand-in in
-stack/common/toxiproxy/toxiproxy_fallback.py, which speaks the same API).
+harness/proxyserver/toxiproxy_fallback.py, which speaks the same API).
 
 Why not `toxiproxy-python` (0.1.1, 2019): it keeps the server's address in class-level globals, so
 two stacks in one process cannot each have their own; it sets no timeout on any request, so a

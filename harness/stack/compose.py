@@ -38,7 +38,9 @@ from harness.stack.definition import (
     DEFAULT_SECRET_BYTES,
     LOCAL_HOST,
     MAX_SERVICES,
+    TOXIPROXY_API_PORT,
     DependencyCycle,
+    LinkSpec,
     LocalImage,
     SecretSpec,
     ServiceSpec,
@@ -57,7 +59,12 @@ REFUSED_TOP = {
 TOP_VOLUME_KEYS = {"driver"}
 TOP_NETWORK_KEYS = {"driver"}
 TOP_FILE_KEYS = {"file", "content", "environment"}
-TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg", "project_dir"}
+TOP_EXTENSION_KEYS = {"default_host", "hosts", "secrets", "redaction", "base_arg", "project_dir", "links"}
+LINK_KEYS = {"to", "from", "listen"}
+MAX_LINKS = 32
+_LINK_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_HOSTNAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+_ADDRESS = re.compile(r"^([A-Za-z0-9][A-Za-z0-9_.-]*):([0-9]{1,5})$")
 # Where a generated secret may appear (it is filled in when the container starts, not at load).
 SECRET_PLACES = ("environment", "env_file", "command", "entrypoint", "healthcheck", EXTENSION)
 
@@ -171,7 +178,64 @@ class _Reader(ServiceReader):
             default_host=self.default_host(extension, names),
             host_services=self.host_services(extension, names),
             warnings=tuple(self.warnings),
+            links=self.links(extension.get("links"), ordered),
         )
+
+    def links(self, raw: object, services: tuple[ServiceSpec, ...]) -> tuple[LinkSpec, ...]:
+        """x-gameday.links: NAME: {to: SERVICE:PORT, from: CLIENTS} (the clients reach the proxy by the
+        target's own names) or NAME: {to: SERVICE:PORT, listen: ALIAS:PORT} (clients name the proxy)."""
+        table = self.mapping(raw, EXTENSION, "links", example="{db: {to: 'db:5432', from: app}}")
+        if len(table) > MAX_LINKS:
+            self.fail(f"x-gameday.links: {len(table)} links; at most {MAX_LINKS}", EXTENSION, "links")
+        by_name = {s.name: s for s in services}
+        names = {alias for s in services for alias in s.aliases}
+        taken: dict[int, str] = {}
+        out = []
+        for name, body in table.items():
+            where = (EXTENSION, "links", name)
+            if not isinstance(name, str) or not _LINK_NAME.match(name):
+                self.fail(f"x-gameday.links: {name!r} is not a link name (lower-case letters, digits, - and _, "
+                          "starting with a letter)", *where)
+            body = self.mapping(body, *where, example="{to: 'db:5432', from: app}")
+            self.keys(body, LINK_KEYS, where)
+            target, port = self.address(body.get("to"), f"x-gameday.links.{name}.to", "SERVICE:PORT, e.g. db:5432",
+                                        *where, "to")
+            if target not in by_name:
+                self.fail(f"x-gameday.links.{name}.to: {target!r} is not a service of this file "
+                          f"({', '.join(by_name)})", *where, "to")
+            if ("from" in body) == ("listen" in body):
+                self.fail(f"x-gameday.links.{name}: say either `from: [SERVICES]` (they reach {target} through the "
+                          "proxy under its own names) or `listen: ALIAS:PORT` (they connect to the proxy by that "
+                          "name), not both and not neither", *where)
+            clients: tuple[str, ...] = ()
+            alias, listen = "", port
+            if "from" in body:
+                clients = tuple(dict.fromkeys(self.strings(body["from"], *where, "from")))
+                for index, client in enumerate(clients):
+                    if client not in by_name or client == target:
+                        self.fail(f"x-gameday.links.{name}.from: {client!r} must be another service of this file "
+                                  f"than {target} ({', '.join(n for n in by_name if n != target)})",
+                                  *where, "from", index)
+            else:
+                alias, listen = self.address(body["listen"], f"x-gameday.links.{name}.listen",
+                                             "ALIAS:PORT, e.g. db-proxy:15432", *where, "listen")
+                if not _HOSTNAME.match(alias) or alias in names:
+                    self.fail(f"x-gameday.links.{name}.listen: {alias!r} must be a new host name (lower-case "
+                              "letters, digits and -), not one a service already answers to", *where, "listen")
+            if listen == TOXIPROXY_API_PORT or listen in taken:
+                other = "Toxiproxy's own API" if listen == TOXIPROXY_API_PORT else f"link {taken[listen]!r}"
+                self.fail(f"x-gameday.links.{name}: the proxy would listen on port {listen}, which {other} uses; "
+                          "give this link `listen: ALIAS:PORT` with another port", *where)
+            taken[listen] = name
+            out.append(LinkSpec(name=name, target=target, port=port, clients=clients, listen_alias=alias,
+                                listen_port=listen if alias else 0, line=self.doc.line(*where)))
+        return tuple(out)
+
+    def address(self, raw: object, what: str, form: str, *where: str | int) -> tuple[str, int]:
+        match = _ADDRESS.match(raw) if isinstance(raw, str) else None
+        if match is None or not 0 < int(match.group(2)) < 65536:
+            self.fail(f"{what} must be {form} (got {raw!r})", *where)
+        return match.group(1), int(match.group(2))
 
     def read_secrets(self, raw: object) -> tuple[SecretSpec, ...]:
         """x-gameday.secrets: NAME: BYTES, or NAME: {bytes: N}, or NAME: (the default size)."""

@@ -29,6 +29,7 @@ from harness.inputfile import read_regular
 from harness.redact import UnsafePattern, check_pattern
 
 LOCAL_HOST = "local"
+TOXIPROXY_API_PORT = 8474  # where a Toxiproxy server answers its HTTP API, in its container
 DEFAULT_HEALTH_TIMEOUT = 60.0
 DEFAULT_HEALTH_INTERVAL = 0.25
 DEFAULT_SECRET_BYTES = 32
@@ -241,6 +242,30 @@ class SecretSpec:
 
 
 @dataclass(frozen=True)
+class LinkSpec:
+    """Traffic to `target`:`port` that goes through a Toxiproxy proxy named `name`, so faults can
+    slow, stall, reset or cut it. The proxy listens on `listen_port`; clients reach it either by
+    the target's own names (`clients`, whose /etc/hosts point them at the proxy: nothing in their
+    configuration changes) or by `listen_alias`, a name of the proxy on the stack's network."""
+
+    name: str
+    target: str
+    port: int
+    clients: tuple[str, ...] = ()
+    listen_alias: str = ""  # "" : the clients reach the proxy by the target's names
+    listen_port: int = 0  # 0 : the target's port
+    line: int | None = None
+
+    @property
+    def listen(self) -> int:
+        return self.listen_port or self.port
+
+    @property
+    def upstream(self) -> str:
+        return f"{self.target}:{self.port}"
+
+
+@dataclass(frozen=True)
 class StackDefinition:
     name: str
     path: Path
@@ -256,6 +281,8 @@ class StackDefinition:
     host_services: tuple[str, ...] = ()
     # What the file asks that the harness does differently, each `file:line: what it does instead`.
     warnings: tuple[str, ...] = ()
+    # Proxied links (x-gameday.links of a Compose file): the harness runs a Toxiproxy server for them.
+    links: tuple[LinkSpec, ...] = ()
     hosts: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -277,6 +304,13 @@ class StackDefinition:
                 return spec
         known = ", ".join(s.name for s in self.services)
         raise DefinitionError(f"unknown service {name!r}; this stack has: {known}", path=self.path)
+
+    def link(self, name: str) -> LinkSpec:
+        for spec in self.links:
+            if spec.name == name:
+                return spec
+        known = ", ".join(s.name for s in self.links) or "none (declare them in x-gameday.links)"
+        raise DefinitionError(f"unknown link {name!r}; this stack's links: {known}", path=self.path)
 
 
 def substitute(text: str, values: Mapping[str, str]) -> str:

@@ -17,7 +17,7 @@ import secrets
 import weakref
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import docker
 import docker.errors
@@ -31,6 +31,7 @@ from harness.errors import ExecError, StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import (
     LOCAL_HOST,
+    TOXIPROXY_API_PORT,
     ContainerHealthcheck,
     DependencyCondition,
     ExecCheck,
@@ -42,7 +43,19 @@ from harness.stack.definition import (
 )
 from harness.stack.docker_env import docker_client
 from harness.stack.host import ContainerHost, Host, LocalHost
+from harness.stack.links import (
+    PROXY_SERVICE,
+    READY_TIMEOUT,
+    ProxyServer,
+    extra_hosts,
+    proxy_aliases,
+    proxy_definition,
+    proxy_server,
+)
 from harness.stack.waits import WaitTimeout, wait_for
+
+if TYPE_CHECKING:
+    from harness.toxiproxy import ToxiproxyClient
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +108,11 @@ class Stack:
         self._network: Network | None = None
         self._local = LocalHost()
         self._http: httpx.Client | None = None
+        # The Toxiproxy server of the stack's links (x-gameday.links), when it has any.
+        self.proxy_server: ProxyServer | None = None
+        self._proxy: DockerContainer | None = None
+        self._proxy_address = ""
+        self._toxiproxy: ToxiproxyClient | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -111,6 +129,8 @@ class Stack:
                 for volume in self.definition.volumes:
                     self.client.volumes.create(name=self.volume_name(volume), driver="local",
                                                labels=self.labels(volume=volume))
+                if self.definition.links:
+                    self._start_proxy()
                 for spec in self.definition.services:
                     self._start_service(spec)
             except BaseException:
@@ -118,9 +138,80 @@ class Stack:
                 raise
         return self
 
+    def _start_proxy(self) -> None:
+        """The Toxiproxy server of the stack's links, and one proxy per link (before any service
+        starts: a link's clients find it in their /etc/hosts)."""
+        assert self._network is not None
+        server = self.proxy_server = proxy_server(self.client)
+        container = (
+            DockerContainer(server.image)
+            .with_name(f"{self.name}-{PROXY_SERVICE}")
+            .with_network(self._network)
+            .with_network_aliases(*proxy_aliases(self.definition))
+            .with_kwargs(labels=self.labels(role=PROXY_SERVICE), hostname=PROXY_SERVICE, stop_signal="SIGTERM")
+        )
+        if server.command:
+            container.with_command(list(server.command))
+        container.ports[f"{TOXIPROXY_API_PORT}/tcp"] = (LOOPBACK, None)  # type: ignore[assignment]
+        self._proxy = container
+        try:
+            container.start()
+        except docker.errors.APIError as exc:
+            raise StackStartError(f"the Toxiproxy server ({server.describe()}) did not start: "
+                                  f"{exc.explanation or exc}", service=PROXY_SERVICE) from exc
+        wrapped = container.get_wrapped_container()
+        wrapped.reload()
+        networks = (wrapped.attrs.get("NetworkSettings") or {}).get("Networks") or {}
+        self._proxy_address = str((networks.get(self.name) or {}).get("IPAddress") or "")
+        if not self._proxy_address:
+            raise StackStartError(f"the Toxiproxy server has no address on {self.name}", service=PROXY_SERVICE)
+        from harness.toxiproxy import ToxiproxyError
+
+        def answers() -> tuple[bool, str]:
+            wrapped.reload()
+            if wrapped.status != "running":
+                raise StackStartError(f"the Toxiproxy server ({server.describe()}) stopped: {wrapped.status}",
+                                      service=PROXY_SERVICE,
+                                      evidence=wrapped.logs(tail=EVIDENCE_LINES).decode("utf-8", "replace"))
+            try:
+                return True, self.toxiproxy().version()
+            except ToxiproxyError as exc:
+                return False, str(exc)
+
+        try:
+            wait_for(answers, what="the Toxiproxy server answering", timeout=READY_TIMEOUT,
+                     interval=0.1, clock=self.clock)
+            self.toxiproxy().populate([proxy_definition(link) for link in self.definition.links])
+        except (WaitTimeout, ToxiproxyError) as exc:
+            raise StackStartError(f"the Toxiproxy server ({server.describe()}) did not take the stack's links: {exc}",
+                                  service=PROXY_SERVICE,
+                                  evidence=wrapped.logs(tail=EVIDENCE_LINES).decode("utf-8", "replace")) from None
+
+    def toxiproxy(self) -> ToxiproxyClient:
+        """A client of the stack's Toxiproxy server (on its loopback-published API port)."""
+        if self._proxy is None:
+            known = ", ".join(link.name for link in self.definition.links)
+            raise StackStartError(f"{self.name} runs no Toxiproxy server: " + (
+                "it is not up" if known else "its definition has no x-gameday.links"), service=PROXY_SERVICE)
+        if self._toxiproxy is None:
+            from harness.toxiproxy import ToxiproxyClient
+
+            wrapped = self._proxy.get_wrapped_container()
+            bindings = (wrapped.attrs.get("NetworkSettings", {}).get("Ports") or {}).get(
+                f"{TOXIPROXY_API_PORT}/tcp") or []
+            ports = [b["HostPort"] for b in bindings if b.get("HostIp") == LOOPBACK and b.get("HostPort")]
+            if not ports:
+                raise StackStartError(f"the Toxiproxy server's API is not published on {LOOPBACK}",
+                                      service=PROXY_SERVICE)
+            self._toxiproxy = ToxiproxyClient(f"http://{LOOPBACK}:{ports[0]}")
+        return self._toxiproxy
+
     def _start_service(self, spec: ServiceSpec) -> None:
         assert self._network is not None
         extra: dict[str, Any] = {}
+        hosts = extra_hosts(self.definition, spec.name, self._proxy_address) if self._proxy_address else {}
+        if hosts:
+            extra["extra_hosts"] = hosts
         if spec.memory:
             extra["mem_limit"] = spec.memory
         if spec.entrypoint:
@@ -234,6 +325,10 @@ class Stack:
             log.warning("could not remove everything of stack %s: %s", self.name, exc)
         self._containers.clear()
         self._network = None
+        self._proxy, self._proxy_address = None, ""
+        if self._toxiproxy is not None:
+            self._toxiproxy.close()
+            self._toxiproxy = None
         if self._http is not None:
             self._http.close()
             self._http = None

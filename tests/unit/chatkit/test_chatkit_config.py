@@ -35,6 +35,7 @@ def test_defaults_apply_when_only_required_variables_are_set() -> None:
         2.0,
         2,
     )
+    assert settings.db_conn_max_age_seconds == 0  # a fresh connection for every use unless asked
 
 
 def test_overrides_are_parsed() -> None:
@@ -155,6 +156,9 @@ def test_unknown_boolean_is_fatal_and_names_the_variable(value: str) -> None:
         ("DB_POOL_TIMEOUT_SECONDS", "nan"),
         ("DB_POOL_TIMEOUT_SECONDS", "inf"),
         ("DB_CONNECT_TIMEOUT_SECONDS", "2.5"),
+        ("DB_CONN_MAX_AGE_SECONDS", "-1"),
+        ("DB_CONN_MAX_AGE_SECONDS", "7200"),
+        ("DB_CONN_MAX_AGE_SECONDS", "forever"),
     ],
 )
 def test_bad_numbers_are_fatal_and_name_the_variable(name: str, value: str) -> None:
@@ -172,3 +176,7 @@ def test_settings_are_frozen() -> None:
     settings = load_settings(GOOD)
     with pytest.raises(AttributeError):
         settings.port = 1  # type: ignore[misc]
+
+
+def test_connections_may_be_kept_for_a_while() -> None:
+    assert load_settings({**GOOD, "DB_CONN_MAX_AGE_SECONDS": "300"}).db_conn_max_age_seconds == 300.0

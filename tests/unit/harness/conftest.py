@@ -100,7 +100,7 @@ def fake_project(tmp_path: Path, isolated_scenarios: None) -> Project:
 
 # -- Toxiproxy: the project's stand-in server, run in this process on loopback, and a TCP upstream ----
 
-TOXIPROXY_FALLBACK = Path(__file__).resolve().parents[3] / "stack" / "common" / "toxiproxy" / "toxiproxy_fallback.py"
+TOXIPROXY_FALLBACK = Path(__file__).resolve().parents[3] / "harness" / "proxyserver" / "toxiproxy_fallback.py"
 
 
 class _LineUpstream(socketserver.StreamRequestHandler):
@@ -137,7 +137,7 @@ def tcp_upstream() -> Iterator[int]:
 
 @pytest.fixture(scope="module")
 def toxiproxy_url() -> Iterator[str]:
-    """The stand-in Toxiproxy (stack/common/toxiproxy/toxiproxy_fallback.py), its own event loop in a
+    """The stand-in Toxiproxy (harness/proxyserver/toxiproxy_fallback.py), its own event loop in a
     background thread, its API on 127.0.0.1 and a free port; its base URL."""
     spec = importlib.util.spec_from_file_location("toxiproxy_fallback_under_test", TOXIPROXY_FALLBACK)
     assert spec

@@ -15,7 +15,7 @@ import pytest
 from harness.stack.waits import wait_for
 from harness.toxiproxy import ToxiproxyClient, ToxiproxyError
 
-FALLBACK = Path(__file__).resolve().parents[3] / "stack" / "common" / "toxiproxy" / "toxiproxy_fallback.py"
+FALLBACK = Path(__file__).resolve().parents[3] / "harness" / "proxyserver" / "toxiproxy_fallback.py"
 
 
 def free_port() -> int:

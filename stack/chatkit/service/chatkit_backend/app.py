@@ -59,6 +59,7 @@ def create_app(settings: Settings, clock: Callable[[], float] = time.time) -> Fa
         acquire_timeout=settings.db_pool_timeout_seconds,
         connect_timeout=settings.db_connect_timeout_seconds,
         init=db.ensure_schema,
+        max_age=settings.db_conn_max_age_seconds,
     )
     last_health_log = [float("-inf")]
 

@@ -48,6 +48,7 @@ class Settings:
     db_pool_max: int = 5
     db_pool_timeout_seconds: float = 2.0
     db_connect_timeout_seconds: int = 2
+    db_conn_max_age_seconds: float = 0.0  # 0: a fresh connection for every use
 
     @property
     def redaction_enabled(self) -> bool:
@@ -131,6 +132,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         db_pool_max=number("DB_POOL_MAX", 5, int, 1),
         db_pool_timeout_seconds=number("DB_POOL_TIMEOUT_SECONDS", 2.0, float, 0.01),
         db_connect_timeout_seconds=number("DB_CONNECT_TIMEOUT_SECONDS", 2, int, 1),
+        db_conn_max_age_seconds=number("DB_CONN_MAX_AGE_SECONDS", 0.0, float, 0.0, 3600.0),
     )
     if errors:
         raise ConfigError(errors)

@@ -1,12 +1,17 @@
-"""PostgreSQL access with psycopg 3: a bounded, non-reusing connection pool and the queries.
+"""PostgreSQL access with psycopg 3: a bounded connection pool and the queries.
 
-Every use opens a fresh connection and closes it afterwards, so a database that stops
-accepting connections is noticed by the very next request.
+By default every use opens a fresh connection and closes it afterwards, so a database that
+stops accepting connections is noticed by the very next request. With a maximum age
+(DB_CONN_MAX_AGE_SECONDS, like Django's CONN_MAX_AGE) a connection is kept after use and
+reused until it is that old: a request then pays the network's round trip for its queries
+only, not for the handshake of a new connection. A kept connection that broke is dropped, and
+the request that found it broken fails as it would have anyway.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -75,8 +80,12 @@ class BoundedPool:
         acquire_timeout: float,
         connect_timeout: int,
         init: Callable[[Conn], None] | None = None,
+        max_age: float = 0.0,
     ) -> None:
         self._conninfo = conninfo
+        self._max_age = max_age
+        self._idle: list[tuple[float, Conn]] = []  # kept connections (at most max_size: one per slot)
+        self._idle_lock = threading.Lock()
         self._slots = threading.BoundedSemaphore(max_size)
         self._acquire_timeout = acquire_timeout
         self._connect_timeout = connect_timeout
@@ -98,23 +107,43 @@ class BoundedPool:
                 self._init(conn)
                 self._init_done = True
 
+    def _take(self) -> tuple[float, Conn]:
+        """A kept connection young enough to reuse, else a new one (and when it was opened)."""
+        with self._idle_lock:
+            while self._idle:
+                opened, conn = self._idle.pop()
+                if not conn.closed and time.monotonic() - opened < self._max_age:
+                    return opened, conn
+                conn.close()
+        return time.monotonic(), self._connect()
+
+    def _give_back(self, opened: float, conn: Conn, ok: bool) -> None:
+        if ok and self._max_age > 0 and not conn.closed and time.monotonic() - opened < self._max_age:
+            with self._idle_lock:
+                self._idle.append((opened, conn))
+            return
+        conn.close()
+
     @contextmanager
     def connection(self) -> Iterator[Conn]:
-        """Borrow a slot and a fresh connection; storage failures become StorageError."""
+        """Borrow a slot and a connection (fresh, or kept if DB_CONN_MAX_AGE_SECONDS allows);
+        storage failures become StorageError."""
         if not self._slots.acquire(timeout=self._acquire_timeout):
             raise PoolTimeout(f"no free database connection within {self._acquire_timeout:g}s")
         try:
-            conn = self._connect()
+            opened, conn = self._take()
+            ok = False
             try:
                 self._initialise(conn)
                 yield conn
+                ok = True
             except pg_errors.UndefinedTable as exc:
                 self._init_done = False  # database was recreated: rebuild the schema next time
                 raise DatabaseUnavailable(describe_error(exc)) from exc
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 raise DatabaseUnavailable(describe_error(exc)) from exc
             finally:
-                conn.close()
+                self._give_back(opened, conn, ok)
         finally:
             self._slots.release()
 

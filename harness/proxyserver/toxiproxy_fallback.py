@@ -11,11 +11,12 @@ chance that a connection gets the toxic, drawn once per connection).
 
 Left out: /metrics, the CLI, the `-config` file, and the `noop` toxic; a toxic's attributes must
 be non-negative integers. How it differs underneath: each chunk (at most 32 KiB) goes through the
-toxics in order before the next is read, so latency is added per chunk rather than pipelined.
+toxics in order; latency counts from each chunk's arrival, so it is pipelined as Toxiproxy's is.
 
-Bounded everywhere: reads of at most 32 KiB, no queue between the two sides (a chunk is written
-and drained before the next is read), at most --max-connections links per proxy (more are closed
-at once), API bodies of at most 1 MiB. SIGTERM and SIGINT close every listener and link and exit.
+Bounded everywhere: reads of at most 32 KiB, at most 64 chunks read ahead per stream (then the
+sender waits: backpressure), each chunk written and drained before the next, at most
+--max-connections links per proxy (more are closed at once), API bodies of at most 1 MiB.
+SIGTERM and SIGINT close every listener and link and exit.
 
     python3 toxiproxy_fallback.py --api 127.0.0.1:8474
 
@@ -40,6 +41,7 @@ from urllib.parse import unquote
 
 VERSION = "2.x-api gameday-fallback-1"
 CHUNK = 32 * 1024
+QUEUED_CHUNKS = 64  # per stream: at most 2 MiB read ahead of what the toxics let through
 MAX_BODY = 1024 * 1024
 MAX_HEADER_LINES = 100
 API_IDLE_SECONDS = 60.0
@@ -197,12 +199,17 @@ class Link:
         self.close()
 
     async def pump(self, stream: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read this stream's chunks (each stamped with when it arrived) into a bounded queue, and
+        write them through the toxics: latency counts from a chunk's arrival, so it is pipelined as
+        Toxiproxy's is (a burst of chunks is delayed once, not once per chunk)."""
+        queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue(QUEUED_CHUNKS)
+        feeder = asyncio.create_task(self.feed(reader, queue))
         try:
             while not self.closed:
-                data = await reader.read(CHUNK)
+                arrival, data = await queue.get()
                 if not data:
                     break
-                if not await self.forward(stream, data, writer):
+                if not await self.forward(stream, data, writer, arrival):
                     return
             for toxic in self.toxics(stream):
                 if toxic.type == "slow_close":
@@ -212,6 +219,19 @@ class Link:
                 writer.write_eof()
         except (ConnectionError, OSError):
             self.close()
+        finally:
+            feeder.cancel()
+
+    async def feed(self, reader: asyncio.StreamReader, queue: asyncio.Queue[tuple[float, bytes]]) -> None:
+        """Chunks as they arrive, then b"" at the end of the stream (or when reading fails)."""
+        try:
+            while True:
+                data = await reader.read(CHUNK)
+                await queue.put((time.monotonic(), data))
+                if not data:
+                    return
+        except (ConnectionError, OSError):
+            await queue.put((time.monotonic(), b""))
 
     async def hold(self, stream: str) -> None:
         """While a timeout toxic applies, nothing passes (and nothing more is read: backpressure)."""
@@ -219,8 +239,8 @@ class Link:
             self.changed.clear()
             await self.changed.wait()
 
-    async def forward(self, stream: str, data: bytes, writer: asyncio.StreamWriter) -> bool:
-        """Write `data` through this stream's toxics; False when the link is over."""
+    async def forward(self, stream: str, data: bytes, writer: asyncio.StreamWriter, arrival: float) -> bool:
+        """Write `data` (read at `arrival`) through this stream's toxics; False when the link is over."""
         await self.hold(stream)
         pieces = [data]
         for toxic in self.toxics(stream):
@@ -228,8 +248,9 @@ class Link:
             if toxic.type == "latency":
                 jitter = attrs["jitter"]
                 delay = attrs["latency"] + (random.uniform(-jitter, jitter) if jitter else 0)
-                if delay > 0:
-                    await asyncio.sleep(delay / 1000)
+                wait = arrival + delay / 1000 - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
             elif toxic.type == "limit_data":
                 sent = self.limit_counts.get(id(toxic), 0)
                 room = max(attrs["bytes"] - sent, 0)
