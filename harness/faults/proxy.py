@@ -10,6 +10,9 @@ between two services, as the network between them would, with nothing changed in
 - `LinkDown`: the proxy stops listening and drops its connections (a link cut, connections refused);
 - `LinkToxic`: any toxic the server knows, with its attributes as Toxiproxy names them.
 
+A toxic may end by itself (`lasting`: a network blip that clears after so many seconds, as a
+provider's incident does): a timer removes it, and the rollback then finds it already gone.
+
 Each is verified by reading it back from the server, and by an optional `proof` (what a client
 of the link sees, e.g. a query's round trip from the client's host) awaited until it shows the
 effect. Rollback removes the toxic (or enables the proxy again) on every exit path, and reads
@@ -19,7 +22,9 @@ a toxic or proxy state that is already back as "already restored".
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -29,8 +34,11 @@ from harness.faults.base import Fault, FaultNotEffective
 from harness.stack.stack import Stack
 from harness.toxiproxy import STREAMS, TOXIC_TYPES, ToxiproxyNotFound
 
+log = logging.getLogger(__name__)
+
 Proof = Callable[[], tuple[bool, str]]
 DEFAULT_PROOF_TIMEOUT = 15.0
+MAX_LASTING = 3600.0
 
 
 def _milliseconds(value: float, what: str, *, positive: bool = False) -> int:
@@ -47,13 +55,19 @@ class LinkToxic(Fault):
     `toxicity` of the connections."""
 
     name = "link-toxic"
-    restore_when_ended = False
 
     def __init__(self, stack: Stack, link: str, toxic_type: str, attributes: Mapping[str, Any], *,
-                 stream: str = "downstream", toxicity: float = 1.0, proof: Proof | None = None,
-                 proof_timeout: float = DEFAULT_PROOF_TIMEOUT, clock: Clock = SYSTEM_CLOCK) -> None:
+                 stream: str = "downstream", toxicity: float = 1.0, lasting: float | None = None,
+                 proof: Proof | None = None, proof_timeout: float = DEFAULT_PROOF_TIMEOUT,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         super().__init__(clock=clock)
         self.link = stack.definition.link(link)
+        if lasting is not None and (isinstance(lasting, bool) or not isinstance(lasting, int | float)
+                                    or not 0 < lasting <= MAX_LASTING):
+            raise BadInput(f"{type(self).__name__}: lasting is how many seconds the toxic stays before it "
+                           f"clears by itself, above 0 and at most {MAX_LASTING:g}; got {lasting!r}")
+        self.lasting = lasting
+        self._timer: threading.Timer | None = None
         if toxic_type not in TOXIC_TYPES:
             raise BadInput(f"{type(self).__name__}: unknown toxic type {toxic_type!r}; one of {', '.join(TOXIC_TYPES)}")
         if stream not in STREAMS:
@@ -72,7 +86,8 @@ class LinkToxic(Fault):
 
     def describe(self) -> str:
         share = "" if self.toxicity >= 1 else f" on {self.toxicity:.0%} of connections"
-        return (f"{self.what()} on the link {self.link.name} ({self.stream}, to {self.link.upstream}){share}")
+        lasting = "" if self.lasting is None else f" for {self.lasting:g}s"
+        return f"{self.what()} on the link {self.link.name} ({self.stream}, to {self.link.upstream}){share}{lasting}"
 
     def prepare(self) -> None:
         self.stack.toxiproxy().proxy(self.link.name)  # the server answers and the link is there
@@ -80,6 +95,17 @@ class LinkToxic(Fault):
     def inject(self) -> None:
         self.stack.toxiproxy().add_toxic(self.link.name, self.toxic_type, self.attributes, name=self.toxic_name,
                                          stream=self.stream, toxicity=self.toxicity)
+        if self.lasting is not None:
+            self._timer = threading.Timer(self.lasting, self._clear)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _clear(self) -> None:
+        """The toxic's time is up (`lasting`): it goes, as the blip it stands for would."""
+        try:
+            self.restore()
+        except Exception as exc:  # the rollback will try again, and say so if it cannot
+            log.warning("%s: could not clear it after %gs: %s", self.describe(), self.lasting or 0, exc)
 
     def verify(self) -> str:
         server = self.stack.toxiproxy()
@@ -100,7 +126,9 @@ class LinkToxic(Fault):
         return any(t.name == self.toxic_name for t in self.stack.toxiproxy().toxics(self.link.name))
 
     def restore(self) -> None:
-        # gone already: a reset, or a partial inject that never added it
+        if self._timer is not None and self._timer is not threading.current_thread():
+            self._timer.cancel()
+        # gone already: a reset, its time was up, or a partial inject that never added it
         with contextlib.suppress(ToxiproxyNotFound):
             self.stack.toxiproxy().remove_toxic(self.link.name, self.toxic_name)
 
@@ -108,7 +136,8 @@ class LinkToxic(Fault):
         return f"{self.describe()}: toxic removed by the harness"
 
     def ended_detail(self) -> str:
-        return f"{self.describe()}: the toxic was already gone when the harness came to remove it"
+        how = "it cleared by itself" if self.lasting is not None else "the toxic was already gone"
+        return f"{self.describe()}: {how} when the harness came to remove it"
 
 
 class LinkLatency(LinkToxic):
