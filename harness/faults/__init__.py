@@ -4,7 +4,8 @@ One module per family: `service` (a unit stopped), `container` (stopped, killed,
 `envfile` (an environment file edited, the service restarted), `hog` (database connection
 slots held), `storm` (an HTTP flood, bounded), `network` (partition, refused port), `disk` (a
 file system filled), `keyspace` (a Redis filled to its memory limit), `privilege` (a database
-privilege revoked), `switch` (a stand-in dependency switched through its control endpoint). The
+privilege revoked), `proxy` (toxics on a stack's proxied links: latency, a stall, resets, a
+slow pipe, the link cut), `switch` (a stand-in dependency switched through its control endpoint). The
 contract is in `base`. Nothing here knows any particular stack: callers pass service names,
 commands, paths, URLs and callables.
 """
@@ -29,6 +30,7 @@ from harness.faults.hog import ConnectionHog
 from harness.faults.keyspace import RedisFilled
 from harness.faults.network import NetworkPartition, PortRefused
 from harness.faults.privilege import PrivilegeRevoked
+from harness.faults.proxy import LinkBandwidth, LinkDown, LinkLatency, LinkReset, LinkTimeout, LinkToxic
 from harness.faults.service import ServiceStopped
 from harness.faults.storm import HttpStorm
 from harness.faults.switch import HttpSwitch
@@ -49,6 +51,12 @@ __all__ = [
     "FaultRecord",
     "HttpStorm",
     "HttpSwitch",
+    "LinkBandwidth",
+    "LinkDown",
+    "LinkLatency",
+    "LinkReset",
+    "LinkTimeout",
+    "LinkToxic",
     "NetworkPartition",
     "PortRefused",
     "PrivilegeRevoked",

@@ -28,11 +28,12 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+# A module import: harness.toxiproxy imports harness.faults.base, so this package may be loading it now.
+import harness.toxiproxy as toxiproxy
 from harness.clock import SYSTEM_CLOCK, Clock
 from harness.errors import BadInput
 from harness.faults.base import Fault, FaultNotEffective
 from harness.stack.stack import Stack
-from harness.toxiproxy import STREAMS, TOXIC_TYPES, ToxiproxyNotFound
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,12 @@ class LinkToxic(Fault):
                            f"clears by itself, above 0 and at most {MAX_LASTING:g}; got {lasting!r}")
         self.lasting = lasting
         self._timer: threading.Timer | None = None
-        if toxic_type not in TOXIC_TYPES:
-            raise BadInput(f"{type(self).__name__}: unknown toxic type {toxic_type!r}; one of {', '.join(TOXIC_TYPES)}")
-        if stream not in STREAMS:
-            raise BadInput(f"{type(self).__name__}: stream must be one of {', '.join(STREAMS)}, got {stream!r}")
+        if toxic_type not in toxiproxy.TOXIC_TYPES:
+            raise BadInput(f"{type(self).__name__}: unknown toxic type {toxic_type!r}; "
+                           f"one of {', '.join(toxiproxy.TOXIC_TYPES)}")
+        if stream not in toxiproxy.STREAMS:
+            raise BadInput(f"{type(self).__name__}: stream must be one of {', '.join(toxiproxy.STREAMS)}, "
+                           f"got {stream!r}")
         if isinstance(toxicity, bool) or not isinstance(toxicity, int | float) or not 0 < toxicity <= 1:
             raise BadInput(f"{type(self).__name__}: toxicity is the share of connections affected, "
                            f"above 0 and at most 1; got {toxicity!r}")
@@ -111,7 +114,7 @@ class LinkToxic(Fault):
         server = self.stack.toxiproxy()
         try:
             toxic = server.toxic(self.link.name, self.toxic_name)
-        except ToxiproxyNotFound:
+        except toxiproxy.ToxiproxyNotFound:
             raise FaultNotEffective(f"{self.describe()}: the server does not list the toxic it accepted") from None
         wrong = {k: toxic.attributes.get(k) for k, v in self.attributes.items() if toxic.attributes.get(k) != v}
         if wrong or toxic.stream != self.stream:
@@ -129,7 +132,7 @@ class LinkToxic(Fault):
         if self._timer is not None and self._timer is not threading.current_thread():
             self._timer.cancel()
         # gone already: a reset, its time was up, or a partial inject that never added it
-        with contextlib.suppress(ToxiproxyNotFound):
+        with contextlib.suppress(toxiproxy.ToxiproxyNotFound):
             self.stack.toxiproxy().remove_toxic(self.link.name, self.toxic_name)
 
     def rolled_back_detail(self) -> str:

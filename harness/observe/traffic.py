@@ -49,9 +49,17 @@ class Attempt:
     detail: str = ""
 
     @classmethod
-    def http(cls, action: str, response: httpx.Response, ok: bool | None = None) -> Attempt:
-        """An attempt that was one HTTP request: ok is a 2xx answer unless said otherwise."""
-        return cls(action, response.is_success if ok is None else ok, response.status_code)
+    def http(cls, action: str, response: httpx.Response, ok: bool | None = None,
+             within: float | None = None) -> Attempt:
+        """An attempt that was one HTTP request: ok is a 2xx answer unless said otherwise. With
+        `within` (seconds, a latency objective), an answer that took longer failed too, whatever
+        it said: to a user, a reply that comes too late is no reply."""
+        worked = response.is_success if ok is None else ok
+        if within is not None and worked:
+            took = response.elapsed.total_seconds()
+            if took > within:
+                return cls(action, False, response.status_code, f"took {took:.2f}s (objective {within:g}s)")
+        return cls(action, worked, response.status_code)
 
 
 class JourneyContext:

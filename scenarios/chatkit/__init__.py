@@ -56,9 +56,10 @@ def health(stack: Stack) -> HealthCheck:
     return http_check(lambda: f"{base()}/health", healthy)
 
 
-def journey(stack: Stack) -> Journey:
+def journey(stack: Stack, within: float | None = None) -> Journey:
     """A person using the widget: log in once, then chat, saving a chat now and then; log in
-    again when the session is refused (after a key rotation, say)."""
+    again when the session is refused (after a key rotation, say). With `within` (seconds), a
+    reply slower than that is a failed step."""
     base = app_url(stack)
 
     def step(user: JourneyContext) -> Attempt:
@@ -68,7 +69,7 @@ def journey(stack: Stack) -> Journey:
             response = client.post(f"{base()}/auth/login", json={"user_id": user.user})
             if response.status_code == 200:
                 state["token"] = response.json()["token"]
-            return Attempt.http("login", response, ok=response.status_code == 200)
+            return Attempt.http("login", response, ok=response.status_code == 200, within=within)
         turn = int(str(state.get("turn", 0))) + 1
         state["turn"] = turn
         headers = {"Authorization": f"Bearer {token}", "X-Request-ID": f"{user.user}-{turn}"}
@@ -81,7 +82,7 @@ def journey(stack: Stack) -> Journey:
             action, ok = "chat", response.status_code == 200
         if response.status_code == 401:
             state.pop("token", None)
-        return Attempt.http(action, response, ok=ok)
+        return Attempt.http(action, response, ok=ok, within=within)
 
     return Journey(step, stack)
 

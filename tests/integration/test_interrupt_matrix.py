@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "bench" / "results" / "interrupts.md"
 SCENARIOS = "tests.integration.slow_scenarios"
 SCENARIO = "slow-db-down"
+PROXY_SCENARIO = "slow-link-down"  # a proxy fault (the link to PostgreSQL cut at the stack's Toxiproxy)
 WAIT_FOR_PHASE = 120.0  # a fresh stack (~5 s) and the slow drill up to its last phase (~35 s), with room
 WAIT_FOR_EXIT = 90.0  # roll back (a slow status check), remove the stack, render the report
 SECOND_SIGNAL_AFTER = 0.5
@@ -52,12 +53,18 @@ CASES = [
     ("rollback", signal.SIGINT),
     ("rollback", signal.SIGTERM),
 ]
+# The proxy-fault rows: the same contract when the fault lives in the stack's Toxiproxy server.
+PROXY_CASES = [
+    ("diagnose", signal.SIGTERM),
+    ("fix", signal.SIGINT),
+]
 
 
 @dataclass
 class Row:
     phase: str
     signal: str
+    drill: str = SCENARIO
     signalled_in: str = "-"
     exit_code: int | None = None
     seconds_to_exit: float | None = None
@@ -66,11 +73,12 @@ class Row:
     last_fault: str = "-"
     report: bool = False
 
-    HEADER = ("phase", "signal", "signalled in", "exit", "exit after", "leftovers", "journal verdict",
+    HEADER = ("drill", "phase", "signal", "signalled in", "exit", "exit after", "leftovers", "journal verdict",
               "last fault record", "report.html")
 
     def cells(self) -> tuple[str, ...]:
-        return (self.phase, self.signal, self.signalled_in, "-" if self.exit_code is None else str(self.exit_code),
+        return (self.drill, self.phase, self.signal, self.signalled_in,
+                "-" if self.exit_code is None else str(self.exit_code),
                 "-" if self.seconds_to_exit is None else f"{self.seconds_to_exit:.1f}s",
                 "-" if self.leftovers is None else str(self.leftovers), self.verdict, self.last_fault,
                 "yes" if self.report else "no")
@@ -94,7 +102,8 @@ def interrupt_table() -> Iterator[None]:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         "# Interrupt matrix\n\n"
-        f"`{SCENARIO}` (tests/integration/slow_scenarios) in a `gameday run` subprocess, signalled when its journal "
+        f"`{SCENARIO}` and `{PROXY_SCENARIO}` (tests/integration/slow_scenarios) in a `gameday run` subprocess, "
+        "signalled when its journal "
         "shows the phase; written by tests/integration/test_interrupt_matrix.py "
         f"on {time.strftime('%Y-%m-%d %H:%M')}.\n"
         "Leftovers: containers, networks and volumes labelled `gameday.pid=<the run's pid>` after it exited.\n\n"
@@ -104,12 +113,12 @@ def interrupt_table() -> Iterator[None]:
 # -- the gameday subprocess and its journal -----------------------------------------------------------
 
 
-def start_gameday(report: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_gameday(report: Path, scenario: str = SCENARIO) -> tuple[subprocess.Popen[bytes], Path]:
     log = report / "gameday.log"
     report.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "harness.cli", "run", "--scenarios", SCENARIOS, "-k", SCENARIO,
+            [sys.executable, "-m", "harness.cli", "run", "--scenarios", SCENARIOS, "-k", scenario,
              "--report", str(report)],
             cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
             # A shell that runs pytest in the background ignores SIGINT, and a child inherits that.
@@ -210,12 +219,14 @@ def check_outcome(row: Row, left: list[str], written: list[dict[str, Any]], log:
 # -- the cases --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("phase", "sig"), CASES, ids=[f"{p}-{s.name}" for p, s in CASES])
+@pytest.mark.parametrize(("drill", "phase", "sig"),
+                         [*((SCENARIO, p, s) for p, s in CASES), *((PROXY_SCENARIO, p, s) for p, s in PROXY_CASES)],
+                         ids=[*(f"{p}-{s.name}" for p, s in CASES), *(f"proxy-{p}-{s.name}" for p, s in PROXY_CASES)])
 def test_a_signal_in_any_phase_rolls_back_removes_everything_and_says_so(
-        tmp_path: Path, phase: str, sig: signal.Signals) -> None:
+        tmp_path: Path, drill: str, phase: str, sig: signal.Signals) -> None:
     client = docker.from_env()
-    row = Row(phase, sig.name)
-    process, log = start_gameday(tmp_path)
+    row = Row(phase, sig.name, drill)
+    process, log = start_gameday(tmp_path, drill)
     try:
         row.signalled_in = wait_for_phase(process, tmp_path, phase, client)
         assert process.poll() is None, f"the gameday ended before it could be interrupted\n{tail(log)}"

@@ -4,3 +4,4 @@ Run with `python -m harness.cli run --scenarios tests.integration.slow_scenarios
 """
 
 from . import slow_db_down as slow_db_down
+from . import slow_link_down as slow_link_down

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import socketserver
 import sys
 import textwrap
@@ -135,10 +136,24 @@ def tcp_upstream() -> Iterator[int]:
     thread.join(timeout=5)
 
 
+# The client's contract and the toxics' measurements run against the official server when this
+# names its API (e.g. `toxiproxy-server` on this machine: GAMEDAY_TOXIPROXY_URL=http://127.0.0.1:8474);
+# the server must reach the tests' upstreams on 127.0.0.1. Unset, they run against the stand-in.
+SERVER_ENV = "GAMEDAY_TOXIPROXY_URL"
+
+
 @pytest.fixture(scope="module")
 def toxiproxy_url() -> Iterator[str]:
-    """The stand-in Toxiproxy (harness/proxyserver/toxiproxy_fallback.py), its own event loop in a
-    background thread, its API on 127.0.0.1 and a free port; its base URL."""
+    """The Toxiproxy server the contract runs against: GAMEDAY_TOXIPROXY_URL's, else the stand-in
+    (harness/proxyserver/toxiproxy_fallback.py), its own event loop in a background thread, its API
+    on 127.0.0.1 and a free port; its base URL."""
+    if os.environ.get(SERVER_ENV):
+        url = os.environ[SERVER_ENV].rstrip("/")
+        with ToxiproxyClient(url) as client:
+            client.version()  # a clear error now if nothing answers there
+            client.reset()
+        yield url
+        return
     spec = importlib.util.spec_from_file_location("toxiproxy_fallback_under_test", TOXIPROXY_FALLBACK)
     assert spec
     assert spec.loader
