@@ -460,3 +460,21 @@ def test_real_requests_that_fail_count_against_the_users_who_made_them(server: T
     assert stats.users_affected == ("ann", "bob")
     assert {s.status for s in samples if not s.ok} == {500}
     assert stats.total == len(samples)
+
+
+def test_an_answer_slower_than_the_objective_is_a_failed_attempt() -> None:
+    import datetime
+
+    from harness.observe.traffic import Attempt
+
+    def answer(status: int, seconds: float) -> httpx.Response:
+        response = httpx.Response(status, request=httpx.Request("GET", "http://127.0.0.1/"))
+        response.elapsed = datetime.timedelta(seconds=seconds)
+        return response
+
+    assert Attempt.http("chat", answer(200, 0.4), within=1.0) == Attempt("chat", True, 200)
+    slow = Attempt.http("chat", answer(200, 1.3), within=1.0)
+    assert (slow.ok, slow.status, slow.detail) == (False, 200, "took 1.30s (objective 1s)")
+    assert Attempt.http("chat", answer(200, 9.0)).ok  # no objective: slow is still a success
+    assert not Attempt.http("chat", answer(500, 0.1), within=1.0).ok
+    assert Attempt.http("chat", answer(500, 2.0), ok=True, within=1.0).detail.startswith("took 2.00s")
