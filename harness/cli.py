@@ -105,6 +105,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with Stack(definition, images, client=client) as stack:
         print(f"stack {stack.name} healthy in {time.monotonic() - started:.1f}s")
+        if stack.proxy_server is not None:
+            links = ", ".join(f"{link.name} ({link.upstream})" for link in definition.links)
+            print(f"  links    {links} through {stack.proxy_server.describe()}")
         for spec in definition.services:
             healthy, seen = stack.check_health(spec.name)
             ports = ", ".join(f"{p}->127.0.0.1:{stack.port(spec.name, p)}" for p in spec.ports)

@@ -50,6 +50,11 @@ def _milliseconds(value: float, what: str, *, positive: bool = False) -> int:
     return round(value)
 
 
+def _server(stack: Stack) -> str:
+    """Which server holds the stack's links, for the fault's evidence (and so for its report)."""
+    return stack.proxy_server.describe() if stack.proxy_server is not None else "Toxiproxy"
+
+
 class LinkToxic(Fault):
     """A toxic of `toxic_type` with `attributes` on the proxy of `link`, on `stream`
     ("downstream": from the service to its client; "upstream": from the client), for a share
@@ -120,7 +125,8 @@ class LinkToxic(Fault):
         if wrong or toxic.stream != self.stream:
             raise FaultNotEffective(f"{self.describe()}: the server holds it as {toxic.stream} "
                                     f"{dict(toxic.attributes)}")
-        seen = f"Toxiproxy lists {toxic.name} on {self.link.name}: {toxic.type} {dict(toxic.attributes)} {toxic.stream}"
+        seen = (f"{_server(self.stack)} lists {toxic.name} on {self.link.name}: {toxic.type} "
+                f"{dict(toxic.attributes)} {toxic.stream}")
         if self.proof is None:
             return seen
         return f"{seen}; {self.await_proof(self.proof, self.proof_timeout)}"
@@ -229,7 +235,7 @@ class LinkDown(Fault):
     def verify(self) -> str:
         if self.stack.toxiproxy().proxy(self.link.name).enabled:
             raise FaultNotEffective(f"{self.describe()}: the server still reports the proxy enabled")
-        seen = f"Toxiproxy reports the proxy {self.link.name} disabled"
+        seen = f"{_server(self.stack)} reports the proxy {self.link.name} disabled"
         return seen if self.proof is None else f"{seen}; {self.await_proof(self.proof, self.proof_timeout)}"
 
     def is_active(self) -> bool:
