@@ -94,6 +94,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         for name, image in built.items():
             state = f"built in {image.seconds:.0f}s" if image.rebuilt else "up to date"
             print(f"{name:<12} {image.tag:<45} {state}")
+        if definition.links:
+            from harness.stack.links import proxy_server
+
+            print(f"{'(links)':<12} {proxy_server(client, _progress).describe()}")
     return EXIT_OK
 
 

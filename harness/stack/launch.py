@@ -10,6 +10,7 @@ import docker
 from harness.stack.definition import StackDefinition, load_definition
 from harness.stack.docker_env import docker_client
 from harness.stack.images import Progress, ensure_stack_images
+from harness.stack.links import proxy_server
 from harness.stack.reaper import reap_orphans
 from harness.stack.stack import Stack
 
@@ -29,6 +30,8 @@ def prepare(definition: StackDefinition | Path | str, *, client: docker.DockerCl
     if reaped.total:
         progress(f"removed {reaped.total} object(s) left by runs that are gone")
     images = {name: built.tag for name, built in ensure_stack_images(client, definition, progress).items()}
+    if definition.links:
+        proxy_server(client, progress)  # its image made now, before any stack's clock starts
     return definition, client, images
 
 
