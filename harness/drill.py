@@ -15,6 +15,7 @@ drill's journal events at the end, the same way a report reads them later.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -51,6 +52,13 @@ from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Mark, Prior
 RECOVER_WAIT_FACTOR = 2.0  # wait this many recovery budgets before calling a fix failed (slow vs failed)
 RECOVER_POLL = 0.25
 SERIES_BUCKET = 1.0
+# bash's "bash: line 3: pm2: command not found" and dash's "sh: 1: pm2: not found"
+_NOT_FOUND = re.compile(r"^(?:[^\n:]+: )?(?:line \d+: |\d+: )?([^\s:]+): (?:command )?not found$", re.MULTILINE)
+
+
+def missing_commands(stderr: str) -> list[str]:
+    """The commands a shell said it could not find (bash's and sh's wording), each once."""
+    return list(dict.fromkeys(_NOT_FOUND.findall(stderr)))
 
 
 @dataclass(frozen=True)
@@ -329,6 +337,10 @@ class Drill:
         timeline = dataclasses.replace(timeline, fix=self.clock.now())
         for planned in self.plan.fixes:
             run = self.run(planned, DrillPhase.FIX, ExpectationKind.HEALTHY, variables)
+            missing = missing_commands(run.stderr) if run is not None else []
+            if missing:  # health may come back anyway (by another step, or by itself): the step still did not run
+                self.find(FindingKind.STEP_ERROR, planned.ref, f"{', '.join(missing)}: command not found on "
+                          f"{planned.host}: this fix step does not do what it says there", location=planned.location)
             failed = [c for c in run.checks_of(ExpectationKind.HEALTHY) if not c.ok] if run is not None else []
             if failed:
                 self.find(FindingKind.FIX_FAILED, planned.ref, "a check inside the fix does not hold",

@@ -14,8 +14,9 @@ import atexit
 import contextlib
 import logging
 import secrets
+import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +73,7 @@ STOP_TIMEOUT_SECONDS = 5
 COMPLETION_TIMEOUT = 300.0
 COMPLETION_POLL_INTERVAL = 0.25
 NANOSECONDS = 1_000_000_000
+ENDPOINT_REFRESH_SECONDS = 2.0
 
 _live_stacks: weakref.WeakSet[Stack] = weakref.WeakSet()
 
@@ -374,6 +376,21 @@ class Stack:
 
     def endpoint(self, service: str, port: int, scheme: str = "http") -> str:
         return f"{scheme}://{LOOPBACK}:{self.port(service, port)}"
+
+    def endpoint_source(self, service: str, port: int, scheme: str = "http", *,
+                        refresh: float = ENDPOINT_REFRESH_SECONDS) -> Callable[[], str]:
+        """`endpoint()` for callers that ask many times a second (health checks, synthetic users):
+        the URL is looked up again once it is `refresh` seconds old (a restarted container gets a
+        new published port), not on every call (each lookup inspects the container)."""
+        cache: dict[str, float | str] = {"at": 0.0, "url": ""}
+
+        def url() -> str:
+            if not cache["url"] or time.monotonic() - float(cache["at"]) > refresh:
+                cache["url"] = self.endpoint(service, port, scheme)
+                cache["at"] = time.monotonic()
+            return str(cache["url"])
+
+        return url
 
     def logs(self, service: str, lines: int = EVIDENCE_LINES) -> str:
         """The container's own output and the tails of the service's declared log files."""

@@ -6,7 +6,6 @@ package; discovery imports them all (harness.systems)."""
 from __future__ import annotations
 
 import functools
-import time
 import uuid
 from collections.abc import Callable, Mapping
 
@@ -31,21 +30,12 @@ APP_PORT = 8000
 ENV_FILE = "/etc/chatkit-backend.env"
 LOG_FILE = "/var/log/chatkit-backend.log"
 RESTART = "systemctl restart chatkit-backend"
-ENDPOINT_CACHE_SECONDS = 2.0  # re-read the published port this often (it changes when a container restarts)
 SAVE_EVERY = 3  # one chat save for every few chat messages
 
 
 def app_url(stack: Stack) -> Callable[[], str]:
     """The app's loopback URL, looked up again every couple of seconds."""
-    cache: dict[str, float | str] = {"at": 0.0, "url": ""}
-
-    def url() -> str:
-        if time.monotonic() - float(cache["at"]) > ENDPOINT_CACHE_SECONDS or not cache["url"]:
-            cache["url"] = stack.endpoint("app", APP_PORT)
-            cache["at"] = time.monotonic()
-        return str(cache["url"])
-
-    return url
+    return stack.endpoint_source("app", APP_PORT)
 
 
 def health(stack: Stack) -> HealthCheck:
@@ -54,6 +44,19 @@ def health(stack: Stack) -> HealthCheck:
 
     base = app_url(stack)
     return http_check(lambda: f"{base()}/health", healthy)
+
+
+def health_gone(stack: Stack) -> Callable[[], tuple[bool, str]]:
+    """A fault's proof that the service is down: its /health no longer answers at all."""
+
+    def gone() -> tuple[bool, str]:
+        try:
+            response = httpx.get(f"{stack.endpoint('app', APP_PORT)}/health", timeout=2)
+        except httpx.HTTPError as exc:
+            return True, f"/health does not answer ({type(exc).__name__})"
+        return False, f"/health still answers {response.status_code}"
+
+    return gone
 
 
 def journey(stack: Stack, within: float | None = None) -> Journey:

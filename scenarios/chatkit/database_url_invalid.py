@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
-
 from harness import DrillContext, EnvFileChange
-from scenarios.chatkit import APP_PORT, ENV_FILE, RESTART, chatkit_scenario
+from scenarios.chatkit import ENV_FILE, RESTART, chatkit_scenario, health_gone
 
 # The URL the stack was given, with one letter of the scheme lost (postgresql -> postgresq), as a
 # hand edit of the file or a bad template would leave it. Host, role, password and database are right.
@@ -31,15 +29,8 @@ def database_url_invalid(drill: DrillContext) -> Iterator[None]:
     stack = drill.stack
     password = stack.secrets["DB_PASSWORD"]
     broken = f"{TYPO_SCHEME}://chatkit:{password}@db:5432/chatkit"
-
-    def health_gone() -> tuple[bool, str]:
-        try:
-            response = httpx.get(f"{stack.endpoint('app', APP_PORT)}/health", timeout=2)
-        except httpx.HTTPError as exc:
-            return True, f"/health does not answer ({type(exc).__name__})"
-        return False, f"/health still answers {response.status_code}"
-
     with EnvFileChange(
-        stack, stack.host("app"), ENV_FILE, set={"DATABASE_URL": broken}, restart_command=RESTART, proof=health_gone
+        stack, stack.host("app"), ENV_FILE, set={"DATABASE_URL": broken}, restart_command=RESTART,
+        proof=health_gone(stack),
     ):
         yield

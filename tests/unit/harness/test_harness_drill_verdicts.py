@@ -207,6 +207,24 @@ def test_fix_after_which_steady_state_never_returns_is_fix_failed_and_the_harnes
     assert system.clock.t >= 100.75 + 2 * RECOVER_BUDGET
 
 
+def test_a_fix_step_whose_command_is_not_on_its_host_is_a_step_error_even_when_health_returns(
+        tmp_path: Path) -> None:
+    system = shop(tmp_path)
+
+    def half_a_fix(command: str) -> tuple[int, str, str]:
+        system.fault.repair()  # the part that ran brought health back ...
+        return 0, "", "bash: line 2: pm2: command not found\n"  # ... the part for another host did not run
+
+    system.db.rules.insert(0, Rule("start-db", half_a_fix, takes=2.0))  # before the sane rule: the first match wins
+    result = system.drill()
+    assert result.verdict is Verdict.FAILED
+    assert kinds(result) == [FindingKind.STEP_ERROR]
+    assert result.findings[0].step == FIX
+    assert result.findings[0].message.startswith("pm2: command not found on db")
+    assert result.metrics is not None
+    assert result.metrics.recovered
+
+
 def test_fix_that_works_after_the_budget_is_slow_recovery(tmp_path: Path) -> None:
     system = shop(tmp_path, fix_takes=8.0)  # within the step's 10 s timeout, beyond the 5 s budget
     result = system.drill()
