@@ -149,6 +149,7 @@ class Link:
         self.chosen: dict[int, bool] = {}  # id(toxic) -> did the toxicity draw give it to this link
         self.timers: dict[int, asyncio.Task[None]] = {}
         self.limit_counts: dict[int, int] = {}
+        self.stalled: set[int] = set()  # id() of the timeout toxics that applied to this link
         self.closed = False
         self.tasks: list[asyncio.Task[None]] = []
 
@@ -167,6 +168,9 @@ class Link:
 
     def toxics_changed(self) -> None:
         live = {id(t) for t in self.proxy.toxics.values()}
+        if self.stalled - live:  # as Toxiproxy's timeout toxic does on removal: the stalled link is closed
+            self.close()
+            return
         for key in [k for k in self.timers if k not in live]:
             self.timers.pop(key).cancel()
         self.chosen = {k: v for k, v in self.chosen.items() if k in live}
@@ -177,13 +181,15 @@ class Link:
         """timeout and reset_peer act on the link after their time, whether data flows or not."""
         for stream in STREAMS:
             for toxic in self.toxics(stream):
+                if toxic.type == "timeout":
+                    self.stalled.add(id(toxic))
                 if toxic.type in ("timeout", "reset_peer") and id(toxic) not in self.timers:
                     self.timers[id(toxic)] = asyncio.create_task(self.after(toxic))
 
     async def after(self, toxic: Toxic) -> None:
         delay = toxic.attributes["timeout"] / 1000
         if toxic.type == "timeout" and delay == 0:
-            return  # data is held until the toxic goes; the link stays open
+            return  # data is dropped until the toxic goes, and the link closed then
         await asyncio.sleep(delay)
         if toxic.type == "reset_peer":
             # the side the stream writes to sees a TCP RST: downstream the client, upstream the server
@@ -234,14 +240,16 @@ class Link:
             await queue.put((time.monotonic(), b""))
 
     async def hold(self, stream: str) -> None:
-        """While a timeout toxic applies, nothing passes (and nothing more is read: backpressure)."""
+        """While a timeout toxic applies, the end of the stream does not pass either."""
         while not self.closed and any(t.type == "timeout" for t in self.toxics(stream)):
             self.changed.clear()
             await self.changed.wait()
 
     async def forward(self, stream: str, data: bytes, writer: asyncio.StreamWriter, arrival: float) -> bool:
-        """Write `data` (read at `arrival`) through this stream's toxics; False when the link is over."""
-        await self.hold(stream)
+        """Write `data` (read at `arrival`) through this stream's toxics; False when the link is over.
+        While a timeout toxic applies, data is read and dropped, as Toxiproxy's timeout toxic does."""
+        if any(t.type == "timeout" for t in self.toxics(stream)):
+            return not self.closed
         pieces = [data]
         for toxic in self.toxics(stream):
             attrs = toxic.attributes

@@ -50,7 +50,8 @@ REDIS_CHAT: Pinned = {
     "3-lead-submission-failures": ("failed", {"fix-failed", "verify-failed"}),
     # `--latency-history` never ends; "Clear old sessions" logs everyone out and frees nothing
     "4-performance-issues": ("failed", {"step-error", "fix-failed", "verify-failed"}),
-    "1-system-down": ("held", set()),  # its one block, run on the Redis server, restarts Redis
+    # its one block, run on the Redis server, restarts Redis: but pm2 and nginx are not on that host
+    "1-system-down": ("failed", {"step-error"}),
     "1-feature-flag-rollback": ("failed", {"fix-failed", "verify-failed"}),  # pm2 keeps the old environment
 }
 PHP_CHATBOT: Pinned = {
@@ -69,7 +70,7 @@ PHP_CHATBOT: Pinned = {
 
 SEED_GRADES = [
     pytest.param("OPS_RUNBOOK.chatkit.md", "OPS_RUNBOOK.chatkit.toml", CHATKIT, (13, 21, 5, 13), id="chatkit"),
-    pytest.param("RUNBOOK.redis-chat.md", "RUNBOOK.redis-chat.toml", REDIS_CHAT, (6, 16, 2, 6), id="redis-chat"),
+    pytest.param("RUNBOOK.redis-chat.md", "RUNBOOK.redis-chat.toml", REDIS_CHAT, (6, 16, 1, 6), id="redis-chat"),
     pytest.param("RUNBOOK.php-chatbot.md", "RUNBOOK.php-chatbot.toml", PHP_CHATBOT, (9, 25, 4, 10), id="php-chatbot"),
 ]
 
