@@ -1,10 +1,15 @@
-"""The PHP chatbot's calls to the OpenAI API go through the `openai` link."""
+"""The PHP chatbot's calls to the OpenAI API go through the `openai` link, and the
+openai-link-stalled drill's proof tells a stalled path from a refused or healthy one."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from harness.stack.definition import load_definition
+from harness.testing import FakeHost, FakeStack
+from scenarios.php_chatbot.openai_link_stalled import stalled_from_web
 
 REPO = Path(__file__).resolve().parents[3]
 STACK = REPO / "stack" / "php-chatbot" / "compose.yaml"
@@ -25,3 +30,19 @@ def test_every_service_that_calls_the_openai_api_reaches_it_through_the_openai_l
 def test_the_upstreams_control_port_is_never_proxied() -> None:
     assert all(link.port != UPSTREAM_CONTROL_PORT for link in load_definition(STACK).links)
 
+
+@pytest.mark.parametrize(("reply", "stalled"), [
+    ((28, "000 0.000812", ""), True),   # connected, then nothing before curl's deadline
+    ((0, "200 0.000514", ""), False),   # answered
+    ((7, "000 0.000000", ""), False),   # refused: a cut link, not a stall
+    ((28, "000 0.000000", ""), False),  # never connected
+    ((0, "", ""), False),               # curl said nothing
+])
+def test_the_stall_proof_needs_an_accepted_connection_and_no_answer(reply: tuple[int, str, str],
+                                                                     stalled: bool) -> None:
+    web = FakeHost("web").on("curl", reply)
+    stack = FakeStack(load_definition(STACK), [web])
+    ok, detail = stalled_from_web(stack)  # type: ignore[arg-type]
+    assert ok is stalled, detail
+    assert len(web.ran) == 1
+    assert "api.openai.internal:8080" in web.ran[0]
