@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[3]
 STACK = REPO / "stack" / "php-chatbot" / "compose.yaml"
 RUNBOOK = REPO / "stack" / "php-chatbot" / "RUNBOOK.md"
 SCENARIOS = {"site-down", "worker-stopped", "too-many-connections", "openai-rate-limited", "openai-timeouts",
-             "disk-full", "php-memory-exhausted", "admin-token-leaked"}
+             "openai-link-stalled", "disk-full", "php-memory-exhausted", "admin-token-leaked"}
 
 
 def test_the_stack_has_the_hosts_secrets_and_limits_the_runbook_relies_on() -> None:
