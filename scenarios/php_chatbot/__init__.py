@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -38,7 +38,6 @@ UPSTREAM_CONTROL_PORT = 8081
 APP_DIR = "/var/www/chatbot"
 ENV_FILE = f"{APP_DIR}/.env"
 LOG_DIR = "/var/log/chatbot"
-ENDPOINT_CACHE_SECONDS = 2.0  # re-read published ports this often (they change when a container restarts)
 ANSWER_DEADLINE = 5.0  # seconds a user waits for an answer before the chat counts as failing
 MAX_OUTSTANDING = 3  # messages a user sends without an answer before only waiting
 ADMIN_USER = "synthetic-1"
@@ -47,24 +46,11 @@ ADMIN_AGENT = "chatbot-admin-console/1.0"  # the team's admin tool, as the acces
 CONTROL_TIMEOUT = 5.0
 
 
-def endpoint(stack: Stack, service: str, port: int) -> Callable[[], str]:
-    """A service's loopback URL, looked up again every couple of seconds."""
-    cache: dict[str, float | str] = {"at": 0.0, "url": ""}
-
-    def url() -> str:
-        if time.monotonic() - float(cache["at"]) > ENDPOINT_CACHE_SECONDS or not cache["url"]:
-            cache["url"] = stack.endpoint(service, port)
-            cache["at"] = time.monotonic()
-        return str(cache["url"])
-
-    return url
-
-
 def health(stack: Stack) -> HealthCheck:
     def healthy(response: httpx.Response) -> bool:
         return response.status_code == 200 and response.json().get("status") == "ok"
 
-    base = endpoint(stack, "web", WEB_PORT)
+    base = stack.endpoint_source("web", WEB_PORT)
     return http_check(lambda: f"{base()}/health", healthy)
 
 
@@ -76,7 +62,7 @@ def current_admin_token(user: JourneyContext) -> str:
 
 
 def journey(stack: Stack) -> Journey:
-    base = endpoint(stack, "web", WEB_PORT)
+    base = stack.endpoint_source("web", WEB_PORT)
 
     def admin_step(user: JourneyContext) -> Attempt:
         token = str(user.state.get("admin_token") or stack.secrets["ADMIN_TOKEN"])
