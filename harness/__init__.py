@@ -17,6 +17,7 @@ __version__ = "0.1.0.dev0"
 _EXPORTS = {
     "Attempt": "harness.observe.traffic",
     "BadInput": "harness.errors",
+    "Blackhole": "harness.faults.network",
     "ConfigSwitch": "harness.faults.envfile",
     "ConnectionHog": "harness.faults.hog",
     "ContainerKilled": "harness.faults.container",
@@ -45,6 +46,7 @@ _EXPORTS = {
     "JourneyContext": "harness.observe.traffic",
     "NetworkPartition": "harness.faults.network",
     "Observation": "harness.scenarios",
+    "PacketLoss": "harness.faults.network",
     "PortRefused": "harness.faults.network",
     "Priority": "harness.vocabulary",
     "PrivilegeRevoked": "harness.faults.privilege",
@@ -68,6 +70,7 @@ _EXPORTS = {
 __all__ = [
     "Attempt",
     "BadInput",
+    "Blackhole",
     "ConfigSwitch",
     "ConnectionHog",
     "ContainerKilled",
@@ -96,6 +99,7 @@ __all__ = [
     "JourneyContext",
     "NetworkPartition",
     "Observation",
+    "PacketLoss",
     "PortRefused",
     "Priority",
     "PrivilegeRevoked",
@@ -149,7 +153,7 @@ if TYPE_CHECKING:
     from harness.faults.envfile import ConfigSwitch, EnvFileChange
     from harness.faults.hog import ConnectionHog
     from harness.faults.keyspace import RedisFilled
-    from harness.faults.network import NetworkPartition, PortRefused
+    from harness.faults.network import Blackhole, NetworkPartition, PacketLoss, PortRefused
     from harness.faults.privilege import PrivilegeRevoked
     from harness.faults.service import ServiceStopped
     from harness.faults.storm import HttpStorm
