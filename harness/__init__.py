@@ -17,6 +17,7 @@ __version__ = "0.1.0.dev0"
 _EXPORTS = {
     "Attempt": "harness.observe.traffic",
     "BadInput": "harness.errors",
+    "Blackhole": "harness.faults.network",
     "ConfigSwitch": "harness.faults.envfile",
     "ConnectionHog": "harness.faults.hog",
     "ContainerKilled": "harness.faults.container",
@@ -51,6 +52,7 @@ _EXPORTS = {
     "JourneyContext": "harness.observe.traffic",
     "NetworkPartition": "harness.faults.network",
     "Observation": "harness.scenarios",
+    "PacketLoss": "harness.faults.network",
     "PortRefused": "harness.faults.network",
     "Priority": "harness.vocabulary",
     "PrivilegeRevoked": "harness.faults.privilege",
@@ -74,6 +76,7 @@ _EXPORTS = {
 __all__ = [
     "Attempt",
     "BadInput",
+    "Blackhole",
     "ConfigSwitch",
     "ConnectionHog",
     "ContainerKilled",
@@ -108,6 +111,7 @@ __all__ = [
     "LinkToxic",
     "NetworkPartition",
     "Observation",
+    "PacketLoss",
     "PortRefused",
     "Priority",
     "PrivilegeRevoked",
@@ -161,7 +165,7 @@ if TYPE_CHECKING:
     from harness.faults.envfile import ConfigSwitch, EnvFileChange
     from harness.faults.hog import ConnectionHog
     from harness.faults.keyspace import RedisFilled
-    from harness.faults.network import NetworkPartition, PortRefused
+    from harness.faults.network import Blackhole, NetworkPartition, PacketLoss, PortRefused
     from harness.faults.privilege import PrivilegeRevoked
     from harness.faults.proxy import LinkBandwidth, LinkDown, LinkLatency, LinkReset, LinkTimeout, LinkToxic
     from harness.faults.service import ServiceStopped

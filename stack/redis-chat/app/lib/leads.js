@@ -35,9 +35,12 @@ function payload(lead) {
   };
 }
 
-// POST {LEADPROSPER_API_URL}/direct_post. Resolves {ok, status, ms, error}: status is the HTTP
-// status, or "timeout" / "network" when no answer came.
-async function submitLead(lead) {
+const RETRYABLE = new Set(['timeout', 'network']); // no answer came: an answer (even an error) is final
+const MAX_RETRIES = 10;
+
+// POST {LEADPROSPER_API_URL}/direct_post once. Resolves {ok, status, ms, error}: status is the HTTP
+// status, or "timeout" / "network" when no answer came within LEADPROSPER_TIMEOUT_MS.
+async function attemptLead(lead) {
   const base = (process.env.LEADPROSPER_API_URL || 'http://api.leadprosper.internal:8080').replace(/\/+$/, '');
   const timeoutMs = Number(process.env.LEADPROSPER_TIMEOUT_MS || 5000);
   const started = Date.now();
@@ -67,6 +70,22 @@ async function submitLead(lead) {
   }
 }
 
+// A lead submitted, tried again up to LEADPROSPER_RETRIES times (default 0, at most 10) when no
+// answer came, each attempt with its own LEADPROSPER_TIMEOUT_MS: on a lossy link a fresh attempt
+// gets through sooner than one waiting out TCP's doubling retransmissions. Resolves {ok, status,
+// ms, error, attempts} (ms over every attempt); `log`, when given, gets a line per retry.
+async function submitLead(lead, log) {
+  const retries = Math.min(MAX_RETRIES, Math.max(0, Math.floor(Number(process.env.LEADPROSPER_RETRIES || 0)) || 0));
+  const started = Date.now();
+  for (let attempt = 1; ; attempt += 1) {
+    const result = await attemptLead(lead);
+    if (result.ok || !RETRYABLE.has(result.status) || attempt > retries) {
+      return { ...result, ms: Date.now() - started, attempts: attempt };
+    }
+    if (log) log.warn('Lead submission retried', { lead: lead.id, attempt, status: result.status, error: result.error });
+  }
+}
+
 function parse(json) {
   try {
     return JSON.parse(json);
@@ -84,16 +103,18 @@ async function processLead(run, log, json) {
     return { ok: false, status: 'invalid' };
   }
   await run('hset', (r) => r.hSet(PROCESSING, lead.id, json));
-  const result = await submitLead(lead);
+  const result = await submitLead(lead, log);
   if (result.ok) {
     await run('hdel', (r) => r.hDel(PROCESSING, lead.id));
-    log.info('Lead submission succeeded', { lead: lead.id, status: result.status, ms: result.ms });
+    log.info('Lead submission succeeded', { lead: lead.id, status: result.status, ms: result.ms,
+      attempts: result.attempts });
   } else {
     const failed = { ...lead, error: result.error, status: result.status, attempts: (lead.attempts || 0) + 1,
       failed_at: new Date().toISOString() };
     await run('move to lead_failed', (r) => r.multi().hDel(PROCESSING, lead.id)
       .hSet(FAILED, lead.id, JSON.stringify(failed)).exec());
-    log.error('Lead submission failed', { lead: lead.id, status: result.status, error: result.error, ms: result.ms });
+    log.error('Lead submission failed', { lead: lead.id, status: result.status, error: result.error, ms: result.ms,
+      attempts: result.attempts });
   }
   return result;
 }
