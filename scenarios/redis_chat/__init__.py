@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -47,7 +47,6 @@ APP_DIR = "/srv/chat-system"
 ENV_FILE = f"{APP_DIR}/.env.local"
 LOG_FILE = f"{APP_DIR}/logs/application.log"
 COOKIE = "chat_session"
-ENDPOINT_CACHE_SECONDS = 2.0  # re-read published ports this often (they change when a container restarts)
 CONTROL_TIMEOUT = 5.0
 LEAD_EVERY = 3  # every third message of a visitor carries a lead
 LEAD_CHECK_EVERY = 2  # every second step of a visitor with leads in flight checks they arrived
@@ -63,24 +62,11 @@ MESSAGES = (
 )
 
 
-def endpoint(stack: Stack, service: str, port: int) -> Callable[[], str]:
-    """A service's loopback URL, looked up again every couple of seconds."""
-    cache: dict[str, float | str] = {"at": 0.0, "url": ""}
-
-    def url() -> str:
-        if time.monotonic() - float(cache["at"]) > ENDPOINT_CACHE_SECONDS or not cache["url"]:
-            cache["url"] = stack.endpoint(service, port)
-            cache["at"] = time.monotonic()
-        return str(cache["url"])
-
-    return url
-
-
 def health(stack: Stack) -> HealthCheck:
     def healthy(response: httpx.Response) -> bool:
         return response.status_code == 200 and response.json().get("status") == "ok"
 
-    base = endpoint(stack, "app", APP_PORT)
+    base = stack.endpoint_source("app", APP_PORT)
     return http_check(lambda: f"{base()}/api/health", healthy)
 
 
@@ -99,7 +85,7 @@ def delivered_leads(stack: Stack) -> set[str]:
 
 
 def journey(stack: Stack) -> Journey:
-    base = endpoint(stack, "app", APP_PORT)
+    base = stack.endpoint_source("app", APP_PORT)
 
     def new_session(user: JourneyContext) -> Attempt:
         # A Cookie header of our own keeps the shared client's jar (another visitor's cookie) out.
