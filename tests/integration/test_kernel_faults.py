@@ -23,16 +23,24 @@ WAIT = 30.0
 POLL = 0.2
 
 
+def db_address(stack: Stack) -> str:
+    """db's own address on the stack network. Not the name `db`: the app's /etc/hosts points that
+    at the stack's Toxiproxy server (ChatKit's link), and these faults act between two containers."""
+    networks = stack.container("db").attrs["NetworkSettings"]["Networks"]
+    return str(networks[stack.name]["IPAddress"])
+
+
 def connect_from_app(stack: Stack, timeout: float = CONNECT_SECONDS, port: int = 5432) -> int:
     """The exit of one bounded TCP connect from the app's container to db (0 connected, 124 hung)."""
-    result = stack.host("app").exec(f"timeout {timeout:g} bash -c 'exec 3<>/dev/tcp/db/{port}'", timeout=timeout + 10)
+    result = stack.host("app").exec(f"timeout {timeout:g} bash -c 'exec 3<>/dev/tcp/{db_address(stack)}/{port}'",
+                                    timeout=timeout + 10)
     return result.exit_code
 
 
 def burst_from_app(stack: Stack, count: int = LOSS_CONNECTS) -> tuple[int, int]:
     """(connected, hung) of `count` bounded connects from app to db:5432."""
     script = (f"ok=0; lost=0; for _ in $(seq {count}); do "
-              f"if timeout {LOSS_CONNECT_SECONDS:g} bash -c 'exec 3<>/dev/tcp/db/5432' 2>/dev/null; "
+              f"if timeout {LOSS_CONNECT_SECONDS:g} bash -c 'exec 3<>/dev/tcp/{db_address(stack)}/5432' 2>/dev/null; "
               "then ok=$((ok + 1)); else lost=$((lost + 1)); fi; done; echo \"$ok $lost\"")
     result = stack.host("app").exec(script, timeout=count * LOSS_CONNECT_SECONDS + 20)
     assert result.ok, result
