@@ -34,7 +34,7 @@ import docker.errors
 
 from harness.errors import ImageBuildError
 from harness.stack.definition import TOXIPROXY_API_PORT, ImageRecipe, LinkSpec, StackDefinition
-from harness.stack.images import Progress, build_lock, ensure_base_image, ensure_image
+from harness.stack.images import Progress, _has_image, build_lock, ensure_base_image, ensure_image
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,13 @@ def proxy_server(client: docker.DockerClient, progress: Progress = log.info) -> 
     global _official_missing
     wanted = os.environ.get(IMAGE_ENV, "").strip()
     if wanted and wanted != STAND_IN:
-        if not _present(client, wanted) and not _pulled(client, wanted):
+        if not _has_image(client, wanted) and not _pulled(client, wanted):
             raise ImageBuildError(f"{IMAGE_ENV}={wanted} names an image that is not on this engine and no registry "
                                   f"serves it; load it (docker load -i FILE), or set {IMAGE_ENV}={STAND_IN} "
                                   "to run the harness's stand-in", image=wanted)
         return ProxyServer(wanted, stand_in=False)
     if not wanted:
-        if _present(client, OFFICIAL_IMAGE):
+        if _has_image(client, OFFICIAL_IMAGE):
             return ProxyServer(OFFICIAL_IMAGE, stand_in=False)
         if not _official_missing:
             if _pulled(client, OFFICIAL_IMAGE):
@@ -95,14 +95,6 @@ def proxy_server(client: docker.DockerClient, progress: Progress = log.info) -> 
     with build_lock():
         base = ensure_base_image(client, progress)
         return ProxyServer(ensure_image(client, stand_in_recipe(), base, progress).tag, stand_in=True)
-
-
-def _present(client: docker.DockerClient, image: str) -> bool:
-    try:
-        client.images.get(image)
-    except docker.errors.ImageNotFound:
-        return False
-    return True
 
 
 def _pulled(client: docker.DockerClient, image: str) -> bool:
