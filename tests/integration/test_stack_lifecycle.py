@@ -24,15 +24,24 @@ def objects_of(client: docker.DockerClient, stack: Stack) -> list[str]:
             + [v.name for v in client.volumes.list(filters=wanted)])
 
 
+def expected_objects(definition: StackDefinition) -> int:
+    """A container per service, the Toxiproxy server's when the stack has links, the network, the volumes."""
+    return len(definition.services) + (1 if definition.links else 0) + 1 + len(definition.volumes)
+
+
 def test_down_removes_every_container_and_network_of_the_stack(chatkit_parts: Parts) -> None:
     definition, client, images = chatkit_parts
+    assert definition.links  # ChatKit's app reaches db through the stack's proxy
     stack = Stack(definition, images, client=client).up()
-    created = objects_of(client, stack)
-    assert len(created) == 3  # two containers and their network
-    container_labels = stack.container("app").labels
-    for key in (L.RUN, L.PID, L.PID_START, L.CREATED, L.STACK_ID):
-        assert container_labels[key]
-    stack.down()
+    try:
+        created = objects_of(client, stack)
+        assert len(created) == expected_objects(definition) == 4
+        assert f"{stack.name}-toxiproxy" in created
+        container_labels = stack.container("app").labels
+        for key in (L.RUN, L.PID, L.PID_START, L.CREATED, L.STACK_ID):
+            assert container_labels[key]
+    finally:
+        stack.down()
     assert objects_of(client, stack) == []
     stack.down()  # idempotent
 
@@ -42,7 +51,7 @@ def test_a_stack_already_up_is_entered_as_it_is_and_removed_on_exit(chatkit_part
     started = Stack(definition, images, client=client).up()  # as launch() gives it
     with started as stack:  # `with launch(...) as stack:` must not start a second copy
         assert stack is started
-        assert len(objects_of(client, stack)) == 3
+        assert len(objects_of(client, stack)) == expected_objects(definition)
     assert objects_of(client, started) == []
 
 
