@@ -243,6 +243,7 @@ class GradeFindingKind(StrEnum):
 
     DIAGNOSIS_SIDE_EFFECT = "diagnosis-side-effect"
     NO_FIX = "no-fix"
+    FIX_STEP_FAILED = "fix-step-failed"
 
     @property
     def text(self) -> str:
@@ -252,4 +253,6 @@ class GradeFindingKind(StrEnum):
 _GRADE_FINDING_TEXT = {
     GradeFindingKind.DIAGNOSIS_SIDE_EFFECT: "a diagnosis with side effects: looking at the fault changed the system",
     GradeFindingKind.NO_FIX: "the section has no fix a drill can run: whatever recovered, the runbook did not do it",
+    GradeFindingKind.FIX_STEP_FAILED: "a fix step failed (an exit status nothing in its block expects), and health "
+                                      "came back anyway: the step as written is not what fixed it",
 }

@@ -10,7 +10,10 @@ to the drilled section. Two things are read from the events beyond the drill's v
   and the fault ended before any fix (steady state came back during the diagnosis, or the runbook
   ended the fault while no fix step ran);
 - no fix: the drilled section has no fix step a drill runs, so whatever recovered, the runbook
-  did not do it.
+  did not do it;
+- a fix step that failed: steady state came back, yet a fix step ended with a non-zero exit status
+  that no `# Expected:` after its last command accounts for (the drill itself judges only what
+  health says; an on-call engineer would see that step fail).
 
 Pure and deterministic like every report: the same journal gives the same scorecard.
 """
@@ -183,6 +186,38 @@ def _state_change_finding(drill: DrillView, blocks: dict[str, GradedBlock], runb
     return out
 
 
+def _failed_fix_steps(drill: DrillView, blocks: dict[str, GradedBlock], runbook: str) -> list[ScoreFinding]:
+    """Fix steps that ended with a non-zero exit status nothing in their block expects, in a drill whose
+    steady state came back (a drill that did not recover has its fix-failed finding already)."""
+    if drill.metrics is None or not drill.metrics.recovered or drill.verdict.is_error:
+        return []
+    judged = {f.step for f in drill.findings}  # a step-error or a failed check already says it
+    out = []
+    for step in drill.steps_in(DrillPhase.FIX):
+        if step.exit_code == 0 or step.timed_out or step.ref in judged:
+            continue
+        lines = step.code.split("\n")
+        commands = [i for i, text in enumerate(lines) if text.strip() and not text.lstrip().startswith("#")]
+        if not commands:
+            continue
+        block = blocks.get(step.ref)
+        last = block.line + 1 + commands[-1] if block is not None else None
+        if any(last is None or check.line > last for check in step.checks):
+            continue  # an expectation reads what its last command printed: it judged the exit
+        complaint = next((text.strip() for text in reversed(step.stderr.split("\n")) if text.strip()), "")
+        command = lines[commands[-1]].strip()
+        out.append(ScoreFinding(
+            GradeFindingKind.FIX_STEP_FAILED, drill.drill, step.ref,
+            f"this fix step ended with exit {step.exit_code} (its last command: `{command}`"
+            + (f"; it said: {complaint}" if complaint else "")
+            + "), and no expectation in the block accounts for it; health came back anyway, so the step as "
+              "written is not what fixed it, or it fails for whoever runs it",
+            f"{runbook}:{last}" if last is not None else step.location,
+            expected="exit 0, or an `# Expected:` line after the command saying what it prints",
+            seen=f"exit {step.exit_code}"))
+    return out
+
+
 def build_scorecard(record: GradeStarted, view: GamedayView) -> Scorecard:
     """The scorecard of a grade from its record and the view of its journal's drills."""
     owner: dict[str, str] = {}  # block ref -> section anchor
@@ -223,6 +258,10 @@ def build_scorecard(record: GradeStarted, view: GamedayView) -> Scorecard:
         for ref, finding in _state_change_finding(drill, blocks, record.runbook, fix_ran):
             findings.setdefault(owner.get(ref, anchor), []).append(finding)
             if owner.get(ref, anchor) != anchor:
+                findings.setdefault(anchor, []).append(finding)
+        for finding in _failed_fix_steps(drill, blocks, record.runbook):
+            findings.setdefault(owner.get(finding.step, anchor), []).append(finding)
+            if owner.get(finding.step, anchor) != anchor:
                 findings.setdefault(anchor, []).append(finding)
         if not fix_ran and not drill.verdict.is_error:
             manual = [text for _, text, _ in drill.manual]

@@ -6,14 +6,16 @@ failure that says how to get one (`make docker`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import docker
 import httpx
 import pytest
 
+from harness.drill import DrillResult
+from harness.journal import FaultRecorded, read_journal
 from harness.stack.definition import StackDefinition
 from harness.stack.labels import current_run
 from harness.stack.launch import prepare
@@ -81,3 +83,24 @@ def cleanup() -> Iterator[list[Stoppable]]:
     yield started
     for thing in reversed(started):
         thing.stop()
+
+
+# -- a drill's result and its journal (the seed-runbook tests) ---------------------------------------
+
+Run = Callable[..., DrillResult]  # the gameday_run fixture: run one scenario's drill, get its result
+
+
+def kinds(result: DrillResult) -> set[str]:
+    """The kinds of the drill's findings."""
+    return {str(f.kind) for f in result.findings}
+
+
+def drill_events(result: DrillResult, session: Any, kind: type) -> list[Any]:
+    """The journal events of one kind that the session wrote for this drill."""
+    return [e for e in read_journal(session.journal.path) if isinstance(e, kind) and e.drill == result.drill_id]
+
+
+def rolled_back_by_the_harness(result: DrillResult, session: Any) -> bool:
+    """The drill's last fault record is the harness's own rollback (the runbook did not end the fault)."""
+    actions = [r.action for r in drill_events(result, session, FaultRecorded)]
+    return bool(actions) and actions[-1] == "rolled-back"

@@ -7,28 +7,14 @@ at all; each drill runs on a fresh stack and must end with the fault rolled back
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.drill import DrillResult
-from harness.journal import FaultRecorded, StepRecorded, read_journal
+from conftest import Run, drill_events, kinds, rolled_back_by_the_harness
+
+from harness.journal import StepRecorded
 
 RUNBOOKS = Path(__file__).resolve().parent / "runbooks" / "php_chatbot"
-Run = Callable[..., DrillResult]
-
-
-def kinds(result: DrillResult) -> set[str]:
-    return {str(f.kind) for f in result.findings}
-
-
-def events(result: DrillResult, session: Any, kind: type) -> list[Any]:
-    return [e for e in read_journal(session.journal.path) if isinstance(e, kind) and e.drill == result.drill_id]
-
-
-def rolled_back_by_the_harness(result: DrillResult, session: Any) -> bool:
-    actions = [r.action for r in events(result, session, FaultRecorded)]
-    return actions[-1] == "rolled-back"
 
 
 def test_deleting_logs_older_than_a_week_frees_nothing_on_a_disk_filled_today(
@@ -45,7 +31,7 @@ def test_ending_only_sessions_idle_for_five_minutes_ends_none_of_a_fresh_leak(
                          recover_within=8.0)
     assert result.verdict == "failed"
     assert "fix-failed" in kinds(result), result.explain()
-    fix = [e for e in events(result, gameday_session, StepRecorded) if e.phase == "fix"]
+    fix = [e for e in drill_events(result, gameday_session, StepRecorded) if e.phase == "fix"]
     assert "(0 rows)" in fix[0].stdout  # not one session was old enough
     assert rolled_back_by_the_harness(result, gameday_session)
 
@@ -55,7 +41,7 @@ def test_an_interactive_editor_cannot_change_php_ini_in_a_drill(gameday_run: Run
                          recover_within=8.0)
     assert result.verdict == "failed"
     assert "fix-failed" in kinds(result), result.explain()
-    fix = [e for e in events(result, gameday_session, StepRecorded) if e.phase == "fix"]
+    fix = [e for e in drill_events(result, gameday_session, StepRecorded) if e.phase == "fix"]
     assert "nano" in fix[0].code
     assert fix[0].exit_code == 0  # the restart ran after nano gave up: nothing says the edit never happened
     assert rolled_back_by_the_harness(result, gameday_session)
@@ -67,6 +53,6 @@ def test_sqlite_sql_and_bare_sql_in_bash_cannot_diagnose_a_postgresql_queue(
     found = {(f.step, str(f.kind)) for f in result.findings}
     assert ("background-worker-stopped[1]", "not-detected") in found, result.explain()  # a bash syntax error
     assert ("background-worker-stopped[2]", "false-alarm") in found, result.explain()  # datetime() is SQLite's
-    steps = events(result, gameday_session, StepRecorded)
+    steps = drill_events(result, gameday_session, StepRecorded)
     assert any("syntax error" in e.stderr for e in steps if e.ref == "background-worker-stopped[1]")
     assert any("function datetime" in e.stdout for e in steps if e.ref == "background-worker-stopped[2]")

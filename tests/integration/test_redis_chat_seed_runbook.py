@@ -5,28 +5,14 @@ word; each drill runs on a fresh stack and must end with the fault rolled back b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.drill import DrillResult
-from harness.journal import FaultRecorded, StepRecorded, read_journal
+from conftest import Run, drill_events, kinds, rolled_back_by_the_harness
+
+from harness.journal import StepRecorded
 
 RUNBOOKS = Path(__file__).resolve().parent / "runbooks" / "redis_chat"
-Run = Callable[..., DrillResult]
-
-
-def kinds(result: DrillResult) -> set[str]:
-    return {str(f.kind) for f in result.findings}
-
-
-def events(result: DrillResult, session: Any, kind: type) -> list[Any]:
-    return [e for e in read_journal(session.journal.path) if isinstance(e, kind) and e.drill == result.drill_id]
-
-
-def rolled_back_by_the_harness(result: DrillResult, session: Any) -> bool:
-    actions = [r.action for r in events(result, session, FaultRecorded)]
-    return actions[-1] == "rolled-back"
 
 
 def test_exporting_the_flag_and_restarting_under_pm2_keeps_the_broken_release(
@@ -35,9 +21,9 @@ def test_exporting_the_flag_and_restarting_under_pm2_keeps_the_broken_release(
                          recover_within=8.0)
     assert result.verdict == "failed"
     assert {"fix-failed", "verify-failed"} <= kinds(result), result.explain()
-    fix = [e for e in events(result, gameday_session, StepRecorded) if e.phase == "fix"]
+    fix = [e for e in drill_events(result, gameday_session, StepRecorded) if e.phase == "fix"]
     assert fix[0].exit_code == 0  # pm2 restarted the app, and nothing said the old value came with it
-    verify = [e for e in events(result, gameday_session, StepRecorded) if e.phase == "verify"]
+    verify = [e for e in drill_events(result, gameday_session, StepRecorded) if e.phase == "verify"]
     assert verify[-1].stdout.strip() == "true"  # the running app still has the new chat path on
     assert rolled_back_by_the_harness(result, gameday_session)
 
@@ -46,7 +32,7 @@ def test_following_the_redis_log_inside_a_fix_never_ends(gameday_run: Run, gamed
     result = gameday_run("redis-chat/redis-down", runbook=RUNBOOKS / "seed_redis_logs.md")
     timed_out = [f for f in result.findings if str(f.kind) == "step-error" and "timed out" in f.message]
     assert timed_out, result.explain()
-    fix = [e for e in events(result, gameday_session, StepRecorded) if e.phase == "fix"]
+    fix = [e for e in drill_events(result, gameday_session, StepRecorded) if e.phase == "fix"]
     assert fix[0].timed_out
     assert "tail -f" in fix[0].code
     assert result.verdict == "failed"

@@ -190,6 +190,79 @@ def test_a_diagnosis_that_repairs_is_a_diagnosis_with_side_effects(system: Any, 
     assert "no-fix" in [f.kind for f in looked.findings]  # and no fix of its own ran
 
 
+NOISY_RUNBOOK = """\
+# Shop runbook
+
+## 1. Flag set
+
+**Diagnosis**:
+
+```bash
+check-flag
+# Expected: flag: clear
+# Expected if the flag is set: flag: set
+```
+
+### 1a. Clear and tell
+
+**Fix**:
+
+```bash
+clear-flag --user u-42
+notify-team
+```
+
+### 1b. Clear and tell, knowingly
+
+**Fix**:
+
+```bash
+clear-flag --user u-42
+notify-team
+# Expected: webhook refused
+```
+
+### 1c. Tell first
+
+**Fix**:
+
+```bash
+notify-team
+clear-flag --user u-42
+```
+"""
+
+
+def test_a_fix_step_that_fails_while_health_comes_back_is_flagged(system: Any, tmp_path: Path) -> None:
+    _, _, scenarios = system
+    runbook = tmp_path / "NOISY.md"
+    runbook.write_text(NOISY_RUNBOOK, encoding="utf-8")
+    bindings = tmp_path / "NOISY.bindings.toml"
+    bindings.write_text('default_host = "app"\n' + "".join(
+        f'[sections."{anchor}"]\nscenario = "shop/{name}"\n'
+        for anchor, name in (("1a-clear-and-tell", "flag-set"), ("1b-clear-and-tell-knowingly", "flag-stuck"),
+                             ("1c-tell-first", "flag-looked"))), encoding="utf-8")
+
+    def noisy(definition: StackDefinition) -> FakeStack:
+        stack = make_stack(definition)
+        stack.host("app").on("notify-team", (1, "", "notify-team: webhook refused (HTTP 403)\n"))
+        return stack
+
+    plan = plan_grade(runbook, bindings, scenarios)
+    result = run_grade(plan, tmp_path / "grade", pool=cast(StackPool, FakeStackPool(noisy)))
+    rows = {r.anchor: r for r in card_of(result.journal).rows}
+    told = rows["1a-clear-and-tell"]
+    assert told.verdict is SectionVerdict.FAILED  # the drill passed: health came back after clear-flag
+    assert [f.kind for f in told.findings] == ["fix-step-failed"]
+    finding = told.findings[0]
+    assert finding.location.endswith("NOISY.md:19")  # notify-team, the command whose exit ended the block
+    assert finding.seen == "exit 1"
+    assert "`notify-team`" in finding.message
+    assert "webhook refused (HTTP 403)" in finding.message
+    assert rows["1b-clear-and-tell-knowingly"].verdict is SectionVerdict.HELD  # its expectation reads that exit
+    assert rows["1c-tell-first"].verdict is SectionVerdict.HELD  # the failure was not the block's last word
+
+
 def test_a_runbook_graded_twice_gives_the_same_scorecard(system: Any, tmp_path: Path) -> None:
     first, second = grade(system, tmp_path / "one"), grade(system, tmp_path / "two")
     assert scorecard_data(card_of(first), times=False) == scorecard_data(card_of(second), times=False)
