@@ -24,6 +24,10 @@ from scenarios.redis_chat import (
 # the slowest took 3 s. At 40 % loss even the retries lost 3 of 50: past what this mitigation holds.
 # The check below is probabilistic: a runbook that only requeues failed it in 5 of 6 drills.
 LOSS_RATE = 0.3
+# The detection budget stays 5 s on purpose: the synthetic users see a lossy link late and at random
+# (a lead overdue after 7 s in one drill, none within 15 s in two of three), so a longer budget only
+# delays the diagnosis; the runbook's own count of unanswered health checks finds the loss at once,
+# and the report's time to detect is then the end of that diagnosis (8-10 s).
 BURST = 15  # leads sent through the still lossy link after the fix; each must arrive, none may fail
 BURST_SETTLE_SECONDS = 25.0  # for the worker to submit them one after another (0.2-3 s each on this link)
 
