@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-import docker
-
 from harness import __version__, interrupts, timing
 from harness.drill import DrillResult, run_drill
 from harness.errors import gameday_exit_code
@@ -36,7 +34,7 @@ from harness.plan import DrillPlan, build_plan, shown
 from harness.redact import Redactor
 from harness.scenarios import Scenario
 from harness.stack.definition import StackDefinition, load_definition
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.stack import Stack
 from harness.vocabulary import DrillPhase
 
@@ -95,11 +93,11 @@ class StackPool:
     """
 
     progress: Progress = log.info
-    _prepared: dict[Path, tuple[StackDefinition, docker.DockerClient, dict[str, str]]] = field(default_factory=dict)
+    _prepared: dict[Path, Prepared] = field(default_factory=dict)
     _spares: dict[Path, _Background] = field(default_factory=dict)
     _downs: list[_Background] = field(default_factory=list)
 
-    def prepare(self, scenario: Scenario) -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
+    def prepare(self, scenario: Scenario) -> Prepared:
         """The scenario's stack definition, a client and its built images (made once per definition)."""
         path = scenario.stack.resolve()
         if path not in self._prepared:

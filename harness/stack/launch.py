@@ -17,8 +17,12 @@ from harness.stack.stack import Stack
 log = logging.getLogger(__name__)
 
 
+Prepared = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
+"""What `prepare` gives: the loaded definition, a Docker client, and each service's image."""
+
+
 def prepare(definition: StackDefinition | Path | str, *, client: docker.DockerClient | None = None,
-            progress: Progress = log.info) -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
+            progress: Progress = log.info) -> Prepared:
     """Load the definition (saying its warnings), connect, reap what dead runs left, and make sure the
     images exist."""
     if not isinstance(definition, StackDefinition):

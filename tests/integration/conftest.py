@@ -16,9 +16,8 @@ import pytest
 
 from harness.drill import DrillResult
 from harness.journal import FaultRecorded, read_journal
-from harness.stack.definition import StackDefinition
 from harness.stack.labels import current_run
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.reaper import leftovers
 from harness.stack.stack import Stack
 
@@ -34,13 +33,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def chatkit_parts() -> tuple[StackDefinition, docker.DockerClient, dict[str, str]]:
+def chatkit_parts() -> Prepared:
     """The reference definition, a client and its images (built only if their recipe changed)."""
     return prepare(CHATKIT)
 
 
 @pytest.fixture(scope="session")
-def chatkit(chatkit_parts: tuple[StackDefinition, docker.DockerClient, dict[str, str]]) -> Iterator[Stack]:
+def chatkit(chatkit_parts: Prepared) -> Iterator[Stack]:
     """One healthy chatkit stack shared by tests that leave it as they found it."""
     definition, client, images = chatkit_parts
     with Stack(definition, images, client=client) as stack:
@@ -48,7 +47,7 @@ def chatkit(chatkit_parts: tuple[StackDefinition, docker.DockerClient, dict[str,
 
 
 @pytest.fixture
-def fresh_chatkit(chatkit_parts: tuple[StackDefinition, docker.DockerClient, dict[str, str]]) -> Iterator[Stack]:
+def fresh_chatkit(chatkit_parts: Prepared) -> Iterator[Stack]:
     """A stack of its own, for tests that break it."""
     definition, client, images = chatkit_parts
     with Stack(definition, images, client=client) as stack:
@@ -97,7 +96,8 @@ def kinds(result: DrillResult) -> set[str]:
 
 def drill_events(result: DrillResult, session: Any, kind: type) -> list[Any]:
     """The journal events of one kind that the session wrote for this drill."""
-    return [e for e in read_journal(session.journal.path) if isinstance(e, kind) and e.drill == result.drill_id]
+    return [e for e in read_journal(session.journal.path)
+            if isinstance(e, kind) and getattr(e, "drill", None) == result.drill_id]
 
 
 def rolled_back_by_the_harness(result: DrillResult, session: Any) -> bool:

@@ -16,11 +16,8 @@ import pytest
 
 from harness.errors import StackStartError
 from harness.stack import labels as L
-from harness.stack.definition import StackDefinition
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.stack import Stack
-
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 TEAM_COMPOSE = """\
 name: shop
@@ -155,18 +152,18 @@ def stack_objects(client: docker.DockerClient, stack: Stack) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def team_parts(tmp_path_factory: pytest.TempPathFactory) -> Parts:
+def team_parts(tmp_path_factory: pytest.TempPathFactory) -> Prepared:
     return prepare(write_project(tmp_path_factory.mktemp("team")))
 
 
 @pytest.fixture(scope="module")
-def team(team_parts: Parts) -> Iterator[Stack]:
+def team(team_parts: Prepared) -> Iterator[Stack]:
     definition, client, images = team_parts
     with Stack(definition, images, client=client) as stack:
         yield stack
 
 
-def test_the_host_port_in_the_file_is_a_warning(team_parts: Parts) -> None:
+def test_the_host_port_in_the_file_is_a_warning(team_parts: Prepared) -> None:
     definition, _, _ = team_parts
     (warning,) = definition.warnings
     assert "services.web.ports: 127.0.0.1:8080 is ignored" in warning
@@ -232,7 +229,7 @@ def test_the_one_shot_ran_before_web_and_its_volume_is_shared(team: Stack) -> No
     assert team.client.volumes.get(volume).attrs["Labels"][L.STACK_ID] == team.stack_id
 
 
-def test_two_stacks_of_one_file_run_side_by_side_and_leave_nothing(team_parts: Parts) -> None:
+def test_two_stacks_of_one_file_run_side_by_side_and_leave_nothing(team_parts: Prepared) -> None:
     definition, client, images = team_parts
     first, second = Stack(definition, images, client=client), Stack(definition, images, client=client)
     try:

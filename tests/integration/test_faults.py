@@ -9,7 +9,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import docker
 import httpx
 import psycopg
 import pytest
@@ -31,9 +30,9 @@ from harness.faults import (
     ServiceStopped,
     listening,
 )
-from harness.stack.definition import StackDefinition
 from harness.stack.host import LocalHost
 from harness.stack.labels import STACK_ID
+from harness.stack.launch import Prepared
 from harness.stack.stack import Stack
 from harness.stack.waits import wait_for
 
@@ -42,7 +41,6 @@ ENV_FILE = "/etc/chatkit-backend.env"
 RESTART = "systemctl restart chatkit-backend"
 POLL = 0.2
 TIMEOUT = 30.0
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 
 # -- observing the stack from outside -----------------------------------------------------------------
@@ -158,7 +156,7 @@ def test_an_exception_inside_the_block_still_rolls_back(fresh_chatkit: Stack) ->
 
 
 def test_blast_radius_refuses_a_container_the_stack_does_not_own(
-        chatkit: Stack, chatkit_parts: Parts, monkeypatch: pytest.MonkeyPatch) -> None:
+        chatkit: Stack, chatkit_parts: Prepared, monkeypatch: pytest.MonkeyPatch) -> None:
     _definition, client, images = chatkit_parts
     name = f"not-ours-{secrets.token_hex(3)}"
     foreign = client.containers.create(images["db"], name=name, labels={}, command=["true"])

@@ -10,12 +10,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import httpx
 import pytest
 
-from harness.stack.definition import StackDefinition
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,16 +22,15 @@ ANSWER_TIMEOUT = 15.0
 POLL = 0.2
 LOG_FIELDS = {"ts", "level", "event", "component", "context"}
 
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
-def parts() -> Parts:
+def parts() -> Prepared:
     return prepare(PHP_CHATBOT)
 
 
 @pytest.fixture(scope="module")
-def chatbot(parts: Parts) -> Iterator[Stack]:
+def chatbot(parts: Prepared) -> Iterator[Stack]:
     definition, client, images = parts
     with Stack(definition, images, client=client) as stack:
         yield stack
@@ -164,7 +161,7 @@ def test_hosts_behave_as_the_runbook_assumes(chatbot: Stack) -> None:
     assert chatbot.host("db").exec("systemctl is-active postgresql").stdout.strip() == "active"
 
 
-def test_teardown_leaves_nothing(parts: Parts) -> None:
+def test_teardown_leaves_nothing(parts: Prepared) -> None:
     definition, client, images = parts
     with Stack(definition, images, client=client) as stack:
         stack_id = stack.stack_id

@@ -10,14 +10,12 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import docker
 import httpx
 import pytest
 
 from harness import RedisFilled
 from harness.errors import BadInput
-from harness.stack.definition import StackDefinition
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.stack import Stack
 from harness.stack.waits import wait_for
 
@@ -26,16 +24,15 @@ REDIS_CHAT = ROOT / "stack" / "redis-chat" / "compose.yaml"
 WEEK = 604800
 POLL = 0.2
 
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 
 @pytest.fixture(scope="module")
-def parts() -> Parts:
+def parts() -> Prepared:
     return prepare(REDIS_CHAT)  # runs the app's host build first (x-gameday.prepare)
 
 
 @pytest.fixture(scope="module")
-def chat_stack(parts: Parts) -> Iterator[Stack]:
+def chat_stack(parts: Prepared) -> Iterator[Stack]:
     definition, client, images = parts
     with Stack(definition, images, client=client) as stack:
         yield stack

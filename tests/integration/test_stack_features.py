@@ -19,14 +19,12 @@ import pytest
 
 from harness.errors import ImageBuildError, StackStartError
 from harness.stack import labels as L
-from harness.stack.definition import StackDefinition, load_definition
+from harness.stack.definition import load_definition
 from harness.stack.host import ExecResult
-from harness.stack.launch import prepare
+from harness.stack.launch import Prepared, prepare
 from harness.stack.reaper import reap_orphans
 from harness.stack.stack import Stack
 from harness.stack.waits import wait_for
-
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 CHATKIT_DIR = Path(__file__).resolve().parents[2] / "stack" / "chatkit"
 SPOOL = "/var/lib/app/spool"
@@ -134,7 +132,7 @@ def cmdline(stack: Stack, service: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def features(chatkit_parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
+def features(chatkit_parts: Prepared, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
     _, client, chatkit_images = chatkit_parts
     path = write(tmp_path_factory.mktemp("features"), FEATURES, local=chatkit_images["db"])
     definition, client, images = prepare(path, client=client)
@@ -153,7 +151,7 @@ def features(chatkit_parts: Parts, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 def test_one_build_serves_two_services_and_a_local_image_is_used_as_it_is(
-        features: Started, chatkit_parts: Parts) -> None:
+        features: Started, chatkit_parts: Prepared) -> None:
     _, _, chatkit_images = chatkit_parts
     assert features.images["db"] == features.images["worker"] == chatkit_images["db"]
     assert features.images["tool"] == chatkit_images["db"]  # the local reference, as written
@@ -186,7 +184,7 @@ def test_up_waited_for_the_exec_and_tcp_readiness_checks(features: Started) -> N
 
 
 def test_a_tcp_check_on_a_port_nobody_listens_on_fails_the_start_and_leaves_nothing(
-        chatkit_parts: Parts, tmp_path: Path) -> None:
+        chatkit_parts: Prepared, tmp_path: Path) -> None:
     _, client, chatkit_images = chatkit_parts
     definition = load_definition(write(tmp_path, NOBODY_LISTENS, local=chatkit_images["db"]))
     stack = Stack(definition, {"tool": chatkit_images["db"]}, client=client)
@@ -235,7 +233,7 @@ def test_a_volume_named_by_two_services_is_one_volume_shared_by_them(features: S
 
 
 def test_a_named_volume_keeps_its_files_across_a_restart_and_goes_with_the_stack(
-        chatkit_parts: Parts, tmp_path: Path) -> None:
+        chatkit_parts: Prepared, tmp_path: Path) -> None:
     _, client, chatkit_images = chatkit_parts
     definition = load_definition(write(tmp_path, PAIR, local=chatkit_images["db"]))
     stack = Stack(definition, {name: chatkit_images["db"] for name in ("writer", "reader")}, client=client)
@@ -263,7 +261,7 @@ def test_a_named_volume_keeps_its_files_across_a_restart_and_goes_with_the_stack
     assert stack_objects(client, stack) == []
 
 
-def test_the_reaper_removes_the_volumes_of_a_run_that_died(chatkit_parts: Parts, tmp_path: Path) -> None:
+def test_the_reaper_removes_the_volumes_of_a_run_that_died(chatkit_parts: Prepared, tmp_path: Path) -> None:
     _, client, chatkit_images = chatkit_parts
     dead = subprocess.Popen(["true"])
     dead.wait()
@@ -290,7 +288,7 @@ def _restarted(stack: Stack, before: str) -> tuple[bool, str]:
 
 
 def test_a_missing_local_image_fails_prepare_with_what_to_do_and_is_never_pulled(
-        chatkit_parts: Parts, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        chatkit_parts: Prepared, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _, client, _ = chatkit_parts
     pulls: list[object] = []
     monkeypatch.setattr(docker.models.images.ImageCollection, "pull", lambda *a, **k: pulls.append(a))

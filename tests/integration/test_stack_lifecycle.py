@@ -11,10 +11,9 @@ import pytest
 from harness.errors import StackStartError
 from harness.stack import labels as L
 from harness.stack.definition import HealthCheck, HttpCheck, StackDefinition
+from harness.stack.launch import Prepared
 from harness.stack.reaper import reap_orphans
 from harness.stack.stack import Stack
-
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 
 def objects_of(client: docker.DockerClient, stack: Stack) -> list[str]:
@@ -29,7 +28,7 @@ def expected_objects(definition: StackDefinition) -> int:
     return len(definition.services) + (1 if definition.links else 0) + 1 + len(definition.volumes)
 
 
-def test_down_removes_every_container_and_network_of_the_stack(chatkit_parts: Parts) -> None:
+def test_down_removes_every_container_and_network_of_the_stack(chatkit_parts: Prepared) -> None:
     definition, client, images = chatkit_parts
     assert definition.links  # ChatKit's app reaches db through the stack's proxy
     stack = Stack(definition, images, client=client).up()
@@ -46,7 +45,7 @@ def test_down_removes_every_container_and_network_of_the_stack(chatkit_parts: Pa
     stack.down()  # idempotent
 
 
-def test_a_stack_already_up_is_entered_as_it_is_and_removed_on_exit(chatkit_parts: Parts) -> None:
+def test_a_stack_already_up_is_entered_as_it_is_and_removed_on_exit(chatkit_parts: Prepared) -> None:
     definition, client, images = chatkit_parts
     started = Stack(definition, images, client=client).up()  # as launch() gives it
     with started as stack:  # `with launch(...) as stack:` must not start a second copy
@@ -55,7 +54,7 @@ def test_a_stack_already_up_is_entered_as_it_is_and_removed_on_exit(chatkit_part
     assert objects_of(client, started) == []
 
 
-def test_a_service_that_never_gets_healthy_fails_the_start_and_leaves_nothing(chatkit_parts: Parts) -> None:
+def test_a_service_that_never_gets_healthy_fails_the_start_and_leaves_nothing(chatkit_parts: Prepared) -> None:
     definition, client, images = chatkit_parts
     app = definition.service("app")
     broken_app = dataclasses.replace(app, health=HealthCheck(HttpCheck("/no-such-page", 8000), timeout=3.0))
@@ -70,7 +69,7 @@ def test_a_service_that_never_gets_healthy_fails_the_start_and_leaves_nothing(ch
     assert objects_of(client, stack) == []
 
 
-def test_objects_of_a_dead_process_are_reaped_and_live_ones_kept(chatkit_parts: Parts) -> None:
+def test_objects_of_a_dead_process_are_reaped_and_live_ones_kept(chatkit_parts: Prepared) -> None:
     _definition, client, _images = chatkit_parts
     ghost = L.RunIdentity(run_id="ghost0000000", pid=2**22 - 7)  # a pid no process has
     orphan = client.networks.create("gameday-reaper-test-orphan", labels=ghost.labels())

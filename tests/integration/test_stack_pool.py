@@ -11,11 +11,9 @@ import pytest
 from harness.gameday import StackPool
 from harness.scenarios import Scenario, get_scenario, load_scenarios
 from harness.stack import labels as L
-from harness.stack.definition import StackDefinition
+from harness.stack.launch import Prepared
 from harness.stack.stack import Stack
 from harness.stack.waits import wait_for
-
-Parts = tuple[StackDefinition, docker.DockerClient, dict[str, str]]
 
 
 def scenario(scenario_id: str = "db-down") -> Scenario:
@@ -31,7 +29,7 @@ def stack_ids_alive(client: docker.DockerClient) -> set[str]:
 
 
 @pytest.fixture
-def new_stacks(chatkit_parts: Parts) -> Callable[[], set[str]]:
+def new_stacks(chatkit_parts: Prepared) -> Callable[[], set[str]]:
     """Stack ids of this process that appeared since the test began (session fixtures' stacks of
     the same process are not this test's)."""
     client = chatkit_parts[1]
