@@ -146,7 +146,7 @@ def grade_record(journals: Sequence[JournalEvents]) -> GradeStarted | None:
 
 
 def _state_change_finding(drill: DrillView, blocks: dict[str, GradedBlock], runbook: str,
-                          fix_ran: bool) -> list[tuple[str, ScoreFinding]]:
+                          fix_ran: bool) -> list[ScoreFinding]:
     """A diagnosis step that changes state ran, and the fault ended before any fix."""
     phases = {p.phase: p.t for p in drill.phases}
     start, end = phases.get(DrillPhase.DIAGNOSE), phases.get(DrillPhase.FIX)
@@ -177,11 +177,11 @@ def _state_change_finding(drill: DrillView, blocks: dict[str, GradedBlock], runb
         for line in block.state_changes:
             offset = line - block.line - 1
             command = lines[offset].strip() if 0 <= offset < len(lines) else ""
-            out.append((step.ref, ScoreFinding(
+            out.append(ScoreFinding(
                 GradeFindingKind.DIAGNOSIS_SIDE_EFFECT, drill.drill, step.ref,
                 f"a diagnosis with side effects: this diagnosis runs `{command}`, and the fault ended before any "
                 f"fix: {evidence}", f"{runbook}:{line}",
-                expected="a diagnosis that only looks (no start, stop or kill)", seen=command)))
+                expected="a diagnosis that only looks (no start, stop or kill)", seen=command))
         break
     return out
 
@@ -232,6 +232,14 @@ def build_scorecard(record: GradeStarted, view: GamedayView) -> Scorecard:
     targets: dict[str, list[str]] = {}
     unjudged: set[str] = set()
     drills = []
+
+    def file_under(finding: ScoreFinding, anchor: str) -> None:
+        """A finding belongs to the section of its step, and to the drilled section too when that differs."""
+        home = owner.get(finding.step, anchor)
+        findings.setdefault(home, []).append(finding)
+        if home != anchor:
+            findings.setdefault(anchor, []).append(finding)
+
     for identity, scenario, anchor in record.drills:
         drill = views.get(identity)
         drills.append(GradedDrill(bound(identity), bound(scenario), bound(anchor), drill.verdict if drill else None))
@@ -248,21 +256,13 @@ def build_scorecard(record: GradeStarted, view: GamedayView) -> Scorecard:
             if f.kind in _NOT_JUDGED:
                 unjudged.add(anchor)
                 continue
-            home = owner.get(f.step, anchor)
             where = f.location or (f"{record.runbook}:{blocks[f.step].line}" if f.step in blocks else "")
-            finding = ScoreFinding(f.kind, identity, f.step, f.message, where, f.expected, f.seen)
-            findings.setdefault(home, []).append(finding)
-            if home != anchor:
-                findings.setdefault(anchor, []).append(finding)
+            file_under(ScoreFinding(f.kind, identity, f.step, f.message, where, f.expected, f.seen), anchor)
         fix_ran = bool(drill.steps_in(DrillPhase.FIX))
-        for ref, finding in _state_change_finding(drill, blocks, record.runbook, fix_ran):
-            findings.setdefault(owner.get(ref, anchor), []).append(finding)
-            if owner.get(ref, anchor) != anchor:
-                findings.setdefault(anchor, []).append(finding)
+        for finding in _state_change_finding(drill, blocks, record.runbook, fix_ran):
+            file_under(finding, anchor)
         for finding in _failed_fix_steps(drill, blocks, record.runbook):
-            findings.setdefault(owner.get(finding.step, anchor), []).append(finding)
-            if owner.get(finding.step, anchor) != anchor:
-                findings.setdefault(anchor, []).append(finding)
+            file_under(finding, anchor)
         if not fix_ran and not drill.verdict.is_error:
             manual = [text for _, text, _ in drill.manual]
             prose = f"; its fix is prose for a person: {'; '.join(manual)}" if manual else ""
