@@ -509,7 +509,8 @@ def test_cli_real_world_seed_runbook_has_findings_and_no_traceback(cli: Runs) ->
 
 # -- linear time: big runbooks lint in seconds, not minutes ----------------------------------------
 
-LINT_BOUND_SECONDS = 2.0  # CPU seconds for 20k constructs (it took 82 s for 220 kB before)
+GROWTH_BOUND = 8  # four times the constructs: linear code takes about 4 times as long, a quadratic part 16
+TIMING_FLOOR = 0.05  # CPU seconds: below this the small run's time is mostly noise
 CONSTRUCTS = 20_000
 
 
@@ -566,21 +567,16 @@ def _mixed(count: int) -> str:
                  id="list-item-labels"),
     pytest.param(lambda n: "## Fix\n" + "```bash\necho $X USER_ID\nrm -rf /tmp/x\n```\n" * (n // 4),
                  id="repeated-findings-collapsed"),
-])
-def test_twenty_thousand_constructs_lint_in_linear_time(shape: object) -> None:
-    text = shape(CONSTRUCTS)  # type: ignore[operator]
-    assert _timed_lint(text) < LINT_BOUND_SECONDS
-
-
-@pytest.mark.parametrize("shape", [
-    pytest.param(_mixed, id="sections-items-blocks"),
     pytest.param(lambda n: "## s\n**Fix**:\n" + "".join(f"- ![a{i}" * 3 + "\n" for i in range(n)),
                  id="list-items-of-unclosed-images"),
 ])
-def test_lint_time_grows_linearly(shape: object) -> None:
-    """Four times the constructs, about four times the time (a quadratic part would make it 16)."""
-    small, big = _timed_lint(shape(2_500)), _timed_lint(shape(10_000))  # type: ignore[operator]
-    assert big < 8 * max(small, 0.02)
+def test_twenty_thousand_constructs_lint_in_linear_time(shape: object) -> None:
+    """A quarter of the constructs, then all of them: about four times the time (a quadratic part, like
+    the one that took 82 s on 220 kB, makes it 16). A ratio holds on a slow or loaded machine, where a
+    wall-clock bound did not; bench/bench_lint.py measures the absolute figure."""
+    small = _timed_lint(shape(CONSTRUCTS // 4))  # type: ignore[operator]
+    big = _timed_lint(shape(CONSTRUCTS))  # type: ignore[operator]
+    assert big < GROWTH_BOUND * max(small, TIMING_FLOOR), (small, big)
 
 
 def test_long_heading_keeps_its_text_without_inline_parsing() -> None:

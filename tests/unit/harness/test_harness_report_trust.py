@@ -29,8 +29,9 @@ from harness.report.output import REPORTS_MARKER, ReportOutputError, write_atomi
 from harness.report.summary import render_json, render_junit
 from harness.vocabulary import DrillPhase, FaultAction, FindingKind, Priority, Verdict
 
-SCALE = 20_000
-SCALE_SECONDS = 2.0
+SCALE = 20_000  # constructs of one kind in the big journal; a quarter of it in the small one
+GROWTH_BOUND = 8  # four times the constructs: linear code takes about 4 times as long, a quadratic part 16
+TIMING_FLOOR = 0.05  # CPU seconds: below this the small run's time is mostly noise
 
 
 def start(drill: str, scenario: str = "db-down") -> DrillStarted:
@@ -134,21 +135,29 @@ def render_all(events: list[Event]) -> float:
         gc.enable()
 
 
-@pytest.mark.parametrize("what", ["marks", "steps", "findings", "faults"])
-def test_rendering_is_linear_20k_constructs_under_2_seconds(what: str) -> None:
+def journal_of(what: str, count: int) -> list[Event]:
+    """A one-drill journal with `count` constructs of one kind (and a probe series of `count` points)."""
     events: list[Event] = [start("d")]
-    marks = tuple((f"m{i % 7}", i * 0.01) for i in range(SCALE)) if what == "marks" else ()
-    events.append(Series("d", tuple((i * 0.01, i % 2 == 0) for i in range(SCALE)), (), 1.0, marks))
+    marks = tuple((f"m{i % 7}", i * 0.01) for i in range(count)) if what == "marks" else ()
+    events.append(Series("d", tuple((i * 0.01, i % 2 == 0) for i in range(count)), (), 1.0, marks))
     if what == "steps":
         events += [StepRecorded("d", DrillPhase.FIX, f"r{i}", "app", "R.md:1", "echo", 0, "o", "", 0.1, False, 1,
-                                "healthy", True, (), 1.0) for i in range(SCALE)]
+                                "healthy", True, (), 1.0) for i in range(count)]
     if what == "faults":
         events += [FaultRecorded("d", f"f{i}", action, "detail", 1.0)
-                   for action in (FaultAction.INJECTED, FaultAction.VERIFIED) for i in range(SCALE // 2)]
+                   for action in (FaultAction.INJECTED, FaultAction.VERIFIED) for i in range(count // 2)]
     if what == "findings":
-        events += [FindingRecorded("d", FindingKind.FIX_FAILED, f"r{i}", f"m{i}", f"R.md:{i}") for i in range(SCALE)]
+        events += [FindingRecorded("d", FindingKind.FIX_FAILED, f"r{i}", f"m{i}", f"R.md:{i}") for i in range(count)]
     events.append(finish("d", Verdict.FAILED if what == "findings" else Verdict.PASSED))
-    assert render_all(events) < SCALE_SECONDS
+    return events
+
+
+@pytest.mark.parametrize("what", ["marks", "steps", "findings", "faults"])
+def test_rendering_time_grows_linearly_to_20k_constructs(what: str) -> None:
+    """A ratio, not a wall-clock bound: it holds on a slow or loaded machine, and a quadratic part fails
+    it. The absolute figure is measured by bench/bench_all.py, not asserted here."""
+    small, big = render_all(journal_of(what, SCALE // 4)), render_all(journal_of(what, SCALE))
+    assert big < GROWTH_BOUND * max(small, TIMING_FLOOR), (small, big)
 
 
 def test_a_huge_text_is_bounded_again_when_rendering() -> None:
