@@ -369,11 +369,29 @@ class Drill:
             self.find(FindingKind.FIX_FAILED, last_fix, f"steady state did not come back within "
                       f"{budget * RECOVER_WAIT_FACTOR:g}s of the fix", seen=steady.why)
             return timeline
+        self.check_recovery_is_proven(timeline)
         took = steady.since - timeline.fix
         if took > budget:
             self.find(FindingKind.SLOW_RECOVERY, last_fix, f"recovered {took:.1f}s after the fix started; the "
                       f"budget is {budget:g}s", expected=f"<= {budget:g}s", seen=f"{took:.1f}s")
         return dataclasses.replace(timeline, recovered=steady.since)
+
+    def check_recovery_is_proven(self, timeline: Timeline) -> None:
+        """Steady state came back, but did it ever leave? When no probe or synthetic request failed
+        between the fault and the fix, and the scenario has no condition of its own (`steady`,
+        `checks`), a fix that does nothing passes just the same: unproven-recovery, not a pass."""
+        assert timeline.t0 is not None
+        assert timeline.fix is not None
+        if self.scenario.steady is not None or self.scenario.checks:
+            return
+        seen = self.observers.symptom_since(timeline.t0)
+        if seen is not None and seen <= timeline.fix:
+            return
+        self.find(FindingKind.UNPROVEN_RECOVERY, "scenario",
+                  f"no health probe or synthetic user failed between the fault and the fix, and scenario "
+                  f"{self.scenario.key} has no condition of its own: steady state never left, so a fix that does "
+                  f"nothing would pass", expected="a symptom the observers see, or a steady= or checks= condition",
+                  seen="healthy from the fault to the fix")
 
     def verify(self, timeline: Timeline, variables: Mapping[str, str]) -> Timeline:
         self.phase(DrillPhase.VERIFY)

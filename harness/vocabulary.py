@@ -54,6 +54,7 @@ class FindingKind(StrEnum):
     SLOW_RECOVERY = "slow-recovery"
     VERIFY_FAILED = "verify-failed"
     STEP_ERROR = "step-error"
+    UNPROVEN_RECOVERY = "unproven-recovery"  # the drill cannot tell a working fix from a no-op
     HARNESS_ERROR = "harness-error"
 
     @property
@@ -68,6 +69,7 @@ _FINDING_TEXT = {
     FindingKind.SLOW_RECOVERY: "the fix worked, but slower than the budget",
     FindingKind.VERIFY_FAILED: "the verification does not hold after the fix",
     FindingKind.STEP_ERROR: "a runbook step could not run or timed out",
+    FindingKind.UNPROVEN_RECOVERY: "the harness never saw the fault, so it cannot tell whether the fix worked",
     FindingKind.HARNESS_ERROR: "the harness could not run the drill to its end",
 }
 
@@ -233,7 +235,7 @@ class SectionVerdict(StrEnum):
 _SECTION_TEXT = {
     SectionVerdict.HELD: "held: its steps ran in a drill and did what they say",
     SectionVerdict.FAILED: "failed: a drill found it does not work as written",
-    SectionVerdict.NOT_JUDGED: "not judged: its drill could not run to its end",
+    SectionVerdict.NOT_JUDGED: "not judged: its drill could not run to its end, or could not judge its fix",
     SectionVerdict.NOT_DRILLED: "not drilled: no scenario reaches it",
 }
 

@@ -46,6 +46,8 @@ ACTION_ITEMS: dict[FindingKind | Verdict, str] = {
                                "fix up or agree on a larger budget",
     FindingKind.VERIFY_FAILED: "runbook section {section}: after the fix, {step} does not hold ({message})",
     FindingKind.STEP_ERROR: "runbook section {section}: step {step} cannot run as written ({message})",
+    FindingKind.UNPROVEN_RECOVERY: "the drill's scenario: {message}; give it a `steady=` or `checks=` condition "
+                                   "that the fault breaks and a working fix restores",
     FindingKind.HARNESS_ERROR: "gameday-harness: the drill could not complete ({message}); check the harness and "
                                "the stack",
     Verdict.INTERRUPTED: "the drill was interrupted; run it again",

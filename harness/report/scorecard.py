@@ -33,7 +33,8 @@ SCORECARD_MD = "scorecard.md"
 SCORECARD_JSON = "scorecard.json"
 SCORECARD_TEMPLATE = "scorecard.html.j2"
 SCORECARD_SCHEMA = 1
-_NOT_JUDGED = (FindingKind.HARNESS_ERROR,)
+# The drill could not judge the section: it did not end, or nothing it watched showed the fault.
+_NOT_JUDGED = (FindingKind.HARNESS_ERROR, FindingKind.UNPROVEN_RECOVERY)
 
 
 @dataclass(frozen=True)

@@ -239,6 +239,57 @@ def test_fix_that_works_after_the_budget_is_slow_recovery(tmp_path: Path) -> Non
     assert result.fault_outcomes == {FAULT: FaultAction.ALREADY_RESTORED}
 
 
+BLIND = Observation(health=lambda stack: (lambda: (True, 200, "ok")), probe_interval=INTERVAL)  # sees no fault
+
+
+def test_a_fault_the_observers_never_see_with_no_condition_of_its_own_is_unproven_recovery(tmp_path: Path) -> None:
+    """Health never leaves steady state, so steady state coming back proves nothing about the fix."""
+    system = shop(tmp_path)
+    result = system.drill(observation=BLIND)
+    assert result.verdict is Verdict.FAILED
+    assert kinds(result) == [FindingKind.UNPROVEN_RECOVERY]  # the runbook itself did everything right
+    finding = result.findings[0]
+    assert finding.step == "scenario"
+    assert "shop/db-down has no condition of its own" in finding.message
+    assert finding.seen == "healthy from the fault to the fix"
+    assert result.metrics is not None
+    assert result.metrics.time_to_detect is not None  # the runbook's diagnosis saw it
+    assert "unproven-recovery" in result.explain()
+
+
+def test_a_fix_that_does_nothing_is_not_a_pass_when_the_observers_are_blind(tmp_path: Path) -> None:
+    system = shop(tmp_path, fix=(0, "started\n", ""), verification=(0, "rows: 3\n", ""))
+    system.app.rules.insert(0, Rule("check-app", lambda cmd: (0, "status: ok\n", "")))  # a verification that looks away
+    result = system.drill(observation=BLIND)
+    assert result.verdict is Verdict.FAILED
+    assert kinds(result) == [FindingKind.UNPROVEN_RECOVERY]
+    assert result.fault_outcomes == {FAULT: FaultAction.ROLLED_BACK}  # the fault was still there
+
+
+@pytest.mark.parametrize(("fix", "expected"), [
+    pytest.param(None, [], id="a-working-fix-passes"),
+    pytest.param((0, "started\n", ""), [FindingKind.FIX_FAILED, FindingKind.VERIFY_FAILED], id="a-no-op-fails"),
+])
+def test_a_steady_condition_the_fault_breaks_proves_the_fix_where_the_observers_are_blind(
+        tmp_path: Path, fix: Answer | None, expected: list[FindingKind]) -> None:
+    system = shop(tmp_path, fix=fix)
+
+    def database_up(drill: DrillContext) -> tuple[bool, str]:
+        return not system.fault.broken, "the database is down"
+
+    assert kinds(system.drill(observation=BLIND, steady=database_up)) == expected
+
+
+def test_a_scenario_check_is_proof_enough_where_the_observers_are_blind(tmp_path: Path) -> None:
+    system = shop(tmp_path)
+
+    def database_up(drill: DrillContext) -> tuple[bool, str]:
+        return not system.fault.broken, "the database is down"
+
+    result = system.drill(observation=BLIND, checks=(database_up,))
+    assert result.verdict is Verdict.PASSED, result.explain()
+
+
 def test_verification_that_does_not_hold_after_the_fix_is_verify_failed(tmp_path: Path) -> None:
     system = shop(tmp_path, verification=(0, "rows: 0\n", ""))  # back up, but the data is gone
     result = system.drill()

@@ -4,6 +4,7 @@ anything starts."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -421,3 +422,16 @@ def test_history_trends_keep_a_graded_runbooks_drills_apart_from_the_scenarios_o
     assert [t.scenario for t in trends([(Path("g1"), own)])] == ["shop/db-down"]
     named = {t.scenario: [p.verdict for p in t.points] for t in trends([(Path("g1"), own), (Path("g2"), graded)])}
     assert named == {"shop/db-down (RUNBOOK.md)": ["passed"], "shop/db-down (OPS_RUNBOOK.shop.md)": ["failed"]}
+
+
+def test_a_section_whose_drill_never_saw_the_fault_is_not_judged(system: Any, tmp_path: Path) -> None:
+    """Health that never notices the flag: steady state never left, so the drill cannot tell the working
+    fix of 1a from the no-op of 1b. Neither section is held or failed on that: both are not judged."""
+    runbook, bindings, scenarios = system
+    blind = Observation(health=lambda stack: (lambda: (True, 200, "ok")), probe_interval=0.02)
+    unseeing = [dataclasses.replace(s, observation=blind) for s in scenarios]
+    rows = {r.anchor: r for r in card_of(grade((runbook, bindings, unseeing), tmp_path / "grade")).rows}
+    for anchor in ("1a-flag-set", "1b-flag-stuck"):
+        assert rows[anchor].verdict is SectionVerdict.NOT_JUDGED, (anchor, rows[anchor].findings)
+        assert rows[anchor].findings == ()
+    assert rows["1-flag-trouble"].verdict is SectionVerdict.HELD  # its diagnosis still detected the flag
