@@ -58,7 +58,7 @@ unit: venv ## the tests that need no Docker
 	$(BIN)/pytest -m "not docker"
 
 test: images browser lint ## every test: unit, integration and drills (real Docker), the report in Chromium
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 clean: venv ## remove every container, network and volume the harness left
 	$(BIN)/gameday clean --all
