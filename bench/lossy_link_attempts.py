@@ -27,7 +27,7 @@ from harness.stack.launch import prepare  # noqa: E402
 from harness.stack.stack import Stack  # noqa: E402
 
 COMPOSE = ROOT / "stack" / "redis-chat" / "compose.yaml"
-WORKDIR = "/srv/chat-system"
+START_SECONDS = 60.0  # node starting, on top of the attempts' own bound
 SUBMIT = r"""
 const { submitLead } = require('./lib/leads.js');
 (async () => {
@@ -50,16 +50,16 @@ def main() -> None:
     args = parser.parse_args()
     definition, client, images = prepare(COMPOSE)
     with Stack(definition, images, client=client) as stack:
-        command = (f"cd {WORKDIR} && set -a && . ./.env.local && set +a && "
-                   f"LEADPROSPER_TIMEOUT_MS={args.timeout_ms} LEADPROSPER_RETRIES=0 node -e \"$SUBMIT\"")
+        # In the app's working directory (its compose working_dir), with its environment file loaded.
+        command = (f"set -a && . ./.env.local && set +a && LEADPROSPER_TIMEOUT_MS={args.timeout_ms} "
+                   "LEADPROSPER_RETRIES=0 node -e \"$SUBMIT\"")
+        bound = args.attempts * args.timeout_ms / 1000 + START_SECONDS
         with PacketLoss(stack, "app", args.loss, peer="leadprosper"):
-            code, output = stack.container("app").exec_run(
-                ["bash", "-c", command],
-                environment={"SUBMIT": SUBMIT, "ATTEMPTS": str(args.attempts)})
-    text = output.decode(errors="replace")
-    if code != 0:
-        raise SystemExit(f"the submitter failed (exit {code}):\n{text[-2000:]}")
-    rows = json.loads(text.strip().splitlines()[-1])
+            result = stack.host("app").exec(command, timeout=bound,
+                                            env={"SUBMIT": SUBMIT, "ATTEMPTS": str(args.attempts)})
+    if not result.ok:
+        raise SystemExit(f"the submitter failed (exit {result.exit_code}):\n{result.stderr[-2000:]}")
+    rows = json.loads(result.stdout.strip().splitlines()[-1])
     unanswered = sum(1 for ok, status, _ in rows if not ok and status in ("timeout", "network"))
     answered_ms = [ms for ok, _, ms in rows if ok]
     share = unanswered / len(rows)
